@@ -1,0 +1,335 @@
+"""The harness that runs inside the isolated child process.
+
+It loads the student's source, calls each task on each device, watches the
+calls (autograd used? forbidden functions called?) and sends back *raw data
+only*: encoded tensors and plain values, framed on a pipe. It decides nothing;
+the parent computes references and verdicts (see `compare.py`).
+
+Everything the harness needs is bound before the student's code runs, so
+monkeypatching torch, builtins or this module does not change what is sent.
+Whatever the student does here can at worst corrupt their own results.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import struct
+import sys
+import traceback
+import types
+from typing import Any, NoReturn
+
+import torch
+from torch.overrides import TorchFunctionMode
+from torch.utils._python_dispatch import TorchDispatchMode
+
+MAGIC = b"GRD1"
+HEADER = struct.Struct("<4sI")
+MAX_TENSOR_ELEMENTS = 1 << 24
+MAX_ITEMS = 10_000
+MAX_DEPTH = 8
+
+# Bound before any student code runs.
+_type = type
+_isinstance = isinstance
+_Tensor = torch.Tensor
+_Size = torch.Size
+_dtype_cls = torch.dtype
+_detach = torch.Tensor.detach
+_to = torch.Tensor.to
+_clone = torch.Tensor.clone
+_save = torch.save
+_write = os.write
+_exit = os._exit
+_grad = torch.autograd.grad
+_graph_task_id = torch._C._current_graph_task_id
+_fn_stack_len = torch._C._len_torch_function_stack
+_fn_stack_at = torch._C._get_function_stack_at
+_manual_seed = torch.manual_seed
+_set_default_dtype = torch.set_default_dtype
+_set_grad_enabled = torch.set_grad_enabled
+_set_num_threads = torch.set_num_threads
+_use_deterministic = torch._C._set_deterministic_algorithms
+_float32 = torch.float32
+_str = str
+_repr = repr
+_len = len
+_list = list
+_tuple = tuple
+_dict = dict
+_PRIMITIVES = (int, float, bool, str, _type(None), complex)
+_BaseException = BaseException
+_NotImplementedError = NotImplementedError
+
+
+class _Channel:
+    """Length-prefixed frames of `torch.save` data on the result pipe."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def send(self, message: dict[str, Any]) -> None:
+        buf = io.BytesIO()
+        _save(message, buf)
+        payload = buf.getvalue()
+        data = HEADER.pack(MAGIC, _len(payload)) + payload
+        view = memoryview(data)
+        while view:
+            n = _write(self.fd, view)
+            view = view[n:]
+
+
+def _qualname(obj: Any) -> str:
+    t = _type(obj)
+    return f"{t.__module__}.{t.__qualname__}"
+
+
+def encode(value: Any, depth: int = 0) -> dict[str, Any]:
+    """Plain-data description of a value: only dicts, lists, str, numbers and plain tensors."""
+    t = _type(value)
+    if t is _Tensor:
+        device = _str(value.device)
+        record: dict[str, Any] = {
+            "kind": "tensor",
+            "shape": [int(d) for d in value.shape],
+            "dtype": _str(value.dtype).replace("torch.", ""),
+            "device": device,
+            "requires_grad": bool(value.requires_grad),
+            "has_grad_fn": value.grad_fn is not None,
+            "value": None,
+        }
+        if device != "meta" and value.numel() <= MAX_TENSOR_ELEMENTS:
+            record["value"] = _clone(_to(_detach(value), "cpu"))
+        elif device != "meta":
+            record["too_large"] = True
+        return record
+    if _isinstance(value, _Tensor):
+        return {"kind": "other", "type": _qualname(value), "tensor_subclass": True}
+    if t in _PRIMITIVES:
+        if t is complex:
+            return {"kind": "other", "type": "complex"}
+        if t is str and _len(value) > 10_000:
+            value = value[:10_000]
+        return {"kind": "py", "value": value}
+    if t is _dtype_cls:
+        return {"kind": "dtype", "value": _str(value).replace("torch.", "")}
+    if t in (_list, _tuple, _Size):
+        if depth >= MAX_DEPTH or _len(value) > MAX_ITEMS:
+            return {"kind": "other", "type": f"{t.__name__} too large or too deeply nested"}
+        return {"kind": "seq", "type": t.__name__, "items": [encode(v, depth + 1) for v in value]}
+    return {"kind": "other", "type": _qualname(value)}
+
+
+def _describe_exception(exc: BaseException, filename: str) -> dict[str, Any]:
+    """The exception with only the student's own frames."""
+    try:
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == filename]
+        lines = traceback.format_list(frames)
+        if _isinstance(exc, SyntaxError) and exc.filename == filename:
+            lines = traceback.format_exception_only(_type(exc), exc)[:-1]
+        try:
+            message = _str(exc)[:2000]
+        except _BaseException:
+            message = "<the exception's message could not be shown>"
+        return {
+            "type": _type(exc).__name__[:200],
+            "message": message,
+            "traceback": "".join(lines)[-4000:],
+            "not_implemented": _type(exc) is _NotImplementedError,
+        }
+    except _BaseException:
+        return {"type": "Exception", "message": "<unprintable>", "traceback": "", "not_implemented": False}
+
+
+def _prepare(value: Any, device: str, grads_to: bool) -> Any:
+    if _type(value) is _Tensor:
+        out = _clone(_to(_detach(value), device))
+        if grads_to or value.requires_grad:
+            out.requires_grad_(True)
+        return out
+    if _type(value) is _dict and value.get("$device") == "checked":
+        return device
+    if _type(value) is _list:
+        return [_prepare(v, device, False) for v in value]
+    return value
+
+
+def _reset_globals() -> None:
+    _set_default_dtype(_float32)
+    _set_grad_enabled(True)
+    _use_deterministic(False)
+    _set_num_threads(1)
+    _manual_seed(0)
+
+
+def _aten_name(func: Any) -> str:
+    """`aten::linear` for torch.ops.aten.linear(.default) and for torch._C._nn.linear alike."""
+    name = getattr(func, "_qualified_op_name", None) or getattr(getattr(func, "_schema", None), "name", None)
+    if name:
+        return _str(name)
+    if _type(func).__name__ == "builtin_function_or_method" and _str(getattr(func, "__module__", "")).startswith("torch"):
+        return f"aten::{getattr(func, '__name__', '')}"
+    return ""
+
+
+def _resolve(dotted: str) -> tuple[Any, str]:
+    """The object a forbidden dotted name stands for, and its aten op name."""
+    obj: Any = None
+    parts = dotted.split(".")
+    try:
+        obj = __import__(parts[0])
+        for p in parts[1:]:
+            obj = getattr(obj, p)
+    except (ImportError, AttributeError):
+        return None, ""
+    return obj, _aten_name(obj)
+
+
+class _CallWatcher(TorchFunctionMode):
+    """Records calls of forbidden torch functions, however they were reached
+    (aliases, getattr, importlib, torch.ops, nn modules that call them)."""
+
+    def __init__(self, forbidden: list[str]) -> None:
+        super().__init__()
+        self.targets = [(name, *_resolve(name)) for name in forbidden]
+        self.seen: list[str] = []
+
+    def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+        aten = _aten_name(func)
+        for name, obj, obj_aten in self.targets:
+            if (func is obj or (aten and aten == obj_aten)) and name not in self.seen:
+                self.seen.append(name)
+        return func(*args, **(kwargs or {}))
+
+
+class _AutogradWatcher(TorchDispatchMode):
+    """Notices any aten op that runs as part of a backward pass."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.backward_ops = 0
+
+    @classmethod
+    def _should_skip_dynamo(cls) -> bool:
+        # Otherwise torch wraps __torch_dispatch__ to disable dynamo, importing
+        # torch._dynamo (2+ s) on the first call; nothing here is compiled.
+        return False
+
+    def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+        if _graph_task_id() != -1:
+            self.backward_ops += 1
+        return func(*args, **(kwargs or {}))
+
+
+def _call(fn: Any, args: dict[str, Any], task: dict[str, Any], forbidden: list[str],
+          filename: str) -> dict[str, Any]:
+    """One call of the student's function, watched as the task's rules ask."""
+    record: dict[str, Any] = {"status": "ok"}
+    watcher = _CallWatcher(forbidden) if forbidden else None
+    autograd = _AutogradWatcher() if task.get("autograd") else None
+    try:
+        if watcher is not None:
+            watcher.__enter__()
+        if autograd is not None:
+            autograd.__enter__()
+        try:
+            result = fn(**args)
+        finally:
+            if autograd is not None:
+                record["autograd"] = autograd.backward_ops > 0
+                autograd.__exit__(None, None, None)
+            if watcher is not None:
+                intact = _fn_stack_len() >= 1 and _fn_stack_at(_fn_stack_len() - 1) is watcher
+                record["forbidden"] = _list(watcher.seen)
+                if not intact:
+                    record["tampered"] = "the grader's call watcher was removed"
+                watcher.__exit__(None, None, None)
+        record["result"] = result
+    except _BaseException as exc:  # noqa: BLE001 - student code may raise anything
+        record["status"] = "error"
+        record["exception"] = _describe_exception(exc, filename)
+    return record
+
+
+def _run_function_task(module: types.ModuleType, task: dict[str, Any], filename: str) -> dict[str, Any]:
+    name = task["name"]
+    fn = module.__dict__.get(name)
+    if fn is None:
+        return {"missing": f"{name} is not defined in your file"}
+    if not callable(fn):
+        return {"missing": f"{name} is not a function (it is a {_type(fn).__name__})"}
+    forbidden = _list(task.get("forbid", []))
+    grads_to = set(task.get("grads_to", []))
+    devices: dict[str, list[dict[str, Any]]] = {}
+    for device in task["devices"]:
+        records = []
+        for case in task["cases"]:
+            _reset_globals()
+            args = {k: _prepare(v, device, k in grads_to) for k, v in case["args"].items()}
+            call = _call(fn, args, task, forbidden, filename)
+            out: dict[str, Any] = {k: v for k, v in call.items() if k != "result"}
+            if call["status"] == "ok":
+                result = call["result"]
+                out["output"] = encode(result)
+                if grads_to and _type(result) is _Tensor and result.requires_grad:
+                    leaves = [args[k] for k in task["grads_to"]]
+                    try:
+                        grads = _grad(result.sum(), leaves, allow_unused=True)
+                        out["grads"] = {k: (encode(g) if g is not None else None)
+                                        for k, g in zip(task["grads_to"], grads)}
+                    except _BaseException as exc:  # noqa: BLE001
+                        out["grads_error"] = _describe_exception(exc, filename)["message"]
+                out["inputs_after"] = {k: encode(v) for k, v in args.items() if _type(v) is _Tensor}
+                if task.get("repeat"):
+                    _manual_seed(0)
+                    again = _call(fn, args, task, [], filename)
+                    out["second"] = encode(again["result"]) if again["status"] == "ok" else None
+            records.append(out)
+        devices[device] = records
+    return {"devices": devices}
+
+
+def _run_answer_task(module: types.ModuleType, task: dict[str, Any]) -> dict[str, Any]:
+    name = task["name"]
+    if name not in module.__dict__:
+        return {"missing": f"{name} is not defined in your file"}
+    return {"answer": encode(module.__dict__[name])}
+
+
+def main(job: dict[str, Any], result_fd: int) -> NoReturn:
+    """Entry point in the child: never returns, never runs atexit handlers."""
+    channel = _Channel(result_fd)
+    filename = job["filename"]
+    try:
+        _reset_globals()
+        import linecache
+
+        source = job["source"]
+        linecache.cache[filename] = (_len(source), None, source.splitlines(True), filename)
+        module = types.ModuleType(job.get("module", "submission"))
+        module.__file__ = filename
+        try:
+            code = compile(source, filename, "exec")
+            sys.modules[module.__name__] = module
+            exec(code, module.__dict__)  # noqa: S102 - this is the isolated child
+        except _BaseException as exc:  # noqa: BLE001
+            channel.send({"event": "import_error", "exception": _describe_exception(exc, filename)})
+            _exit(0)
+        channel.send({"event": "loaded"})
+        for index, task in enumerate(job["tasks"]):
+            if index < job.get("start_task", 0):
+                continue
+            channel.send({"event": "start", "task": index})
+            if task["kind"] == "answer":
+                result = _run_answer_task(module, task)
+            else:
+                result = _run_function_task(module, task, filename)
+            channel.send({"event": "done", "task": index, "result": result})
+        channel.send({"event": "finished"})
+    except _BaseException as exc:  # noqa: BLE001 - report, never raise out of the child
+        try:
+            channel.send({"event": "harness_error", "message": f"{_type(exc).__name__}: {exc}"[:2000]})
+        except _BaseException:  # noqa: BLE001
+            pass
+    _exit(0)

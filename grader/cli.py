@@ -1,0 +1,329 @@
+"""The `grade` command: the only place that prints errors and picks exit codes.
+
+Exit codes: 0 full marks (or success), 1 graded but not full marks, 2 usage or
+configuration error (one message, no traceback).
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from grader.course import CourseDir
+from grader.errors import ConfigError, GraderError, UsageError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+FORMATS = ("table", "json", "junit", "gradescope")
+
+
+def common_options(fn: F) -> F:
+    """Options every grading command shares (see CONTRACT.md)."""
+    decorators = [
+        click.option("--workspace", type=click.Path(path_type=Path, file_okay=False),
+                     help="Folder of the student's working copies (default: <course>/workspace)."),
+        click.option("--course", "course_path", type=click.Path(path_type=Path),
+                     help="Course folder or its course.yaml (default: found upward from here)."),
+        click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+                     help="Report format."),
+        click.option("--output", type=click.Path(path_type=Path, dir_okay=False),
+                     help="Write the report to FILE (atomically) instead of standard output."),
+        click.option("--devices", help="Comma-separated devices to check, e.g. cpu,meta (default: all available)."),
+        click.option("--student", help="Student id: grade (and render) that student's variant."),
+        click.option("--timeout", type=click.FloatRange(min=0, min_open=True),
+                     help="Seconds per task, overriding the YAML."),
+    ]
+    for deco in reversed(decorators):
+        fn = deco(fn)
+    return fn
+
+
+def _open(course_path: Path | None, workspace: Path | None) -> CourseDir:
+    return CourseDir.open(course_path, workspace)
+
+
+def _options(devices: str | None, timeout: float | None, student: str | None) -> Any:
+    from grader.grading import GradeOptions, parse_devices
+
+    return GradeOptions(devices=parse_devices(devices), timeout=timeout, student=student)
+
+
+def _info(message: str) -> None:
+    """Notices go to stderr so that stdout carries only the report."""
+    click.echo(message, err=True)
+
+
+def emit(report: Any, fmt: str, output: Path | None) -> None:
+    """Render a report in the chosen format to stdout or, atomically, to a file."""
+    from grader import reports
+
+    if fmt == "table":
+        if output is None:
+            reports.print_table(report)
+            return
+        from io import StringIO
+
+        from rich.console import Console
+
+        buf = StringIO()
+        reports.print_table(report, console=Console(file=buf, width=120, no_color=True))
+        text = buf.getvalue()
+    else:
+        text = reports.render(report, fmt)
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        reports.write_atomic(output, text)
+        _info(f"report written to {output}")
+
+
+def _exit_for(report: Any) -> None:
+    sys.exit(0 if report.full_marks else 1)
+
+
+def _source_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _save_state(course: CourseDir, report: Any, path: Path) -> None:
+    from grader.reports import write_atomic
+
+    try:
+        state = {"hash": _source_hash(path), "report": report.to_json()}
+        write_atomic(course.state_dir / f"{report.exercise}.json", json.dumps(state))
+    except OSError:
+        pass  # a read-only workspace must not stop grading
+
+
+def _load_state(course: CourseDir, ex_id: str) -> dict[str, Any] | None:
+    try:
+        data = json.loads((course.state_dir / f"{ex_id}.json").read_text())
+        return data if isinstance(data, dict) else None
+    except (OSError, ValueError):
+        return None
+
+
+def grade_exercise(course: CourseDir, ex_id: str, opts: Any, *, announce: bool = True) -> Any:
+    """Render the stub if missing, grade the student's file, remember the result."""
+    from grader.grading import grade_file
+    from grader.render import ensure_stub
+
+    path, created = ensure_stub(course, ex_id, opts.student)
+    if created and announce:
+        _info(f"Created {path} from exercises/{ex_id}.yaml: open it and fill in the functions.")
+    report = grade_file(course, ex_id, path, opts)
+    _save_state(course, report, path)
+    return report
+
+
+class GradeGroup(click.Group):
+    """`grade exercise3` means `grade exercise exercise3`; typos of commands get a suggestion."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and name not in self.commands:
+            close = difflib.get_close_matches(name, [c for c in self.commands if c != "exercise"], n=1, cutoff=0.75)
+            if close and not any(ch.isdigit() for ch in name):
+                raise click.UsageError(f"no command '{name}'; did you mean 'grade {close[0]}'?")
+            return "exercise", self.commands["exercise"], args
+        return super().resolve_command(ctx, args)
+
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        formatter.write_usage("grade", "EXERCISE [OPTIONS] | COMMAND [ARGS]...")
+
+
+@click.group(cls=GradeGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="course-grader", prog_name="grade")
+def cli() -> None:
+    """Grade PyTorch exercises: `grade exercise3` renders workspace/exercise3.py
+    if it is missing, grades it and prints what to fix."""
+
+
+@cli.command("exercise", hidden=True)
+@click.argument("exercise")
+@common_options
+def exercise_cmd(exercise: str, workspace: Path | None, course_path: Path | None, fmt: str, output: Path | None,
+                 devices: str | None, student: str | None, timeout: float | None) -> None:
+    """Grade one exercise (exercise3, 3 or ex3)."""
+    course = _open(course_path, workspace)
+    ex_id = course.resolve_id(exercise)
+    report = grade_exercise(course, ex_id, _options(devices, timeout, student))
+    emit(report, fmt, output)
+    _exit_for(report)
+
+
+@cli.command("all")
+@common_options
+def all_cmd(workspace: Path | None, course_path: Path | None, fmt: str, output: Path | None,
+            devices: str | None, student: str | None, timeout: float | None) -> None:
+    """Grade every exercise in course order, with a total."""
+    from grader.results import CourseReport
+
+    course = _open(course_path, workspace)
+    opts = _options(devices, timeout, student)
+    reports = tuple(grade_exercise(course, ex_id, opts) for ex_id in course.exercise_ids)
+    report = CourseReport(reports, student=student)
+    emit(report, fmt, output)
+    _exit_for(report)
+
+
+@cli.command("list")
+@click.option("--workspace", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--course", "course_path", type=click.Path(path_type=Path))
+def list_cmd(workspace: Path | None, course_path: Path | None) -> None:
+    """Exercises with title, points and your latest score."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    course = _open(course_path, workspace)
+    table = Table(title=escape(course.course.title), title_justify="left")
+    for col in ("exercise", "title", "points", "your score"):
+        table.add_column(col)
+    for ex_id in course.exercise_ids:
+        exercise = course.exercise(ex_id)
+        state = _load_state(course, ex_id)
+        stub = course.stub_file(ex_id)
+        if not stub.exists():
+            score = "[dim]not started[/]"
+        elif state is None:
+            score = "[dim]not graded yet[/]"
+        else:
+            rep = state.get("report", {})
+            score = f"{rep.get('score', 0):g}/{rep.get('max_score', 0):g}"
+            if state.get("hash") != _source_hash(stub):
+                score += " [dim](changed since; run grade again)[/]"
+            elif rep.get("score") == rep.get("max_score"):
+                score = f"[green]{score} ✔[/]"
+        table.add_row(ex_id, escape(exercise.title), f"{exercise.max_score:g}", score)
+    Console(highlight=False).print(table)
+
+
+@cli.command("hint")
+@click.argument("exercise")
+@click.option("--task", help="Task to get a hint for (default: the first one not passed yet).")
+@click.option("--workspace", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--course", "course_path", type=click.Path(path_type=Path))
+def hint_cmd(exercise: str, task: str | None, workspace: Path | None, course_path: Path | None) -> None:
+    """Show the next hint for an exercise."""
+    from grader.errors import did_you_mean
+    from grader.reports import write_atomic
+
+    course = _open(course_path, workspace)
+    ex_id = course.resolve_id(exercise)
+    ex = course.exercise(ex_id)
+    names = [t.name for t in ex.tasks]
+    if task is not None and task not in names:
+        raise UsageError(f"{ex_id} has no task '{task}'{did_you_mean(task, names)}")
+    if task is None:
+        state = _load_state(course, ex_id) or {}
+        passed = {t.get("name") for t in state.get("report", {}).get("tasks", []) if t.get("status") == "passed"}
+        task = next((n for n in names if n not in passed), names[0])
+    hints_file = course.state_dir / "hints.json"
+    try:
+        shown = json.loads(hints_file.read_text())
+    except (OSError, ValueError):
+        shown = {}
+    key = f"{ex_id}.{task}"
+    hints = next(t for t in ex.tasks if t.name == task).hints
+    if not hints:
+        click.echo(f"{ex_id} {task}: no hints for this task; read the exercise text at the top of your file.")
+        return
+    n = int(shown.get(key, 0))
+    hint = hints[min(n, len(hints) - 1)]
+    shown[key] = min(n + 1, len(hints))
+    try:
+        write_atomic(hints_file, json.dumps(shown))
+    except OSError:
+        pass
+    more = "" if n + 1 < len(hints) else " (that was the last hint)"
+    click.echo(f"Hint {min(n, len(hints) - 1) + 1}/{len(hints)} for {ex_id} {task}{more}:\n{hint}")
+
+
+@cli.command("watch")
+@click.argument("exercise")
+@common_options
+def watch_cmd(exercise: str, workspace: Path | None, course_path: Path | None, fmt: str, output: Path | None,
+              devices: str | None, student: str | None, timeout: float | None) -> None:
+    """Re-grade EXERCISE every time you save it (Ctrl-C to stop)."""
+    from grader.watch import watch
+
+    course = _open(course_path, workspace)
+    ex_id = course.resolve_id(exercise)
+    watch(course, ex_id, _options(devices, timeout, student), grade_exercise)
+
+
+@cli.command("render")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder for the stubs (default: the workspace).")
+@click.option("--nbgrader", "nbgrader_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Write nbgrader source notebooks into COURSE_DIR/source/<id>/<id>.ipynb.")
+@click.option("--force", is_flag=True, help="Overwrite existing stubs (never the workspace's).")
+@click.option("--student", help="Render this student's variant.")
+@click.option("--workspace", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--course", "course_path", type=click.Path(path_type=Path))
+def render_cmd(out: Path | None, nbgrader_dir: Path | None, force: bool, student: str | None,
+               workspace: Path | None, course_path: Path | None) -> None:
+    """Write the stub files (or nbgrader notebooks)."""
+    from grader.render import render_all
+
+    course = _open(course_path, workspace)
+    if nbgrader_dir is not None:
+        try:
+            from grader.notebook import render_nbgrader
+        except ImportError:
+            raise UsageError("nbgrader rendering is not available in this installation") from None
+        for path in render_nbgrader(course, nbgrader_dir, student=student):
+            click.echo(f"wrote {path}")
+        return
+    target = out or course.workspace
+    overwrite = force and out is not None and out.resolve() != course.workspace.resolve()
+    written = render_all(course, target, student=student, overwrite=overwrite)
+    for path in written:
+        click.echo(f"wrote {path}")
+    skipped = len(course.exercise_ids) - len(written)
+    if skipped:
+        click.echo(f"kept {skipped} existing file(s) in {target}" + ("" if out is None else " (use --force to replace)"))
+
+
+@cli.command("check")
+@click.option("--devices", help="Comma-separated devices to check (default: all available).")
+@click.option("--course", "course_path", type=click.Path(path_type=Path))
+def check_cmd(devices: str | None, course_path: Path | None) -> None:
+    """Instructor's self-check: YAML valid, solutions full marks, stubs 0, notebooks valid."""
+    from grader.check import run_check
+
+    course = _open(course_path, None)
+    ok = run_check(course, _options(devices, None, None).devices)
+    sys.exit(0 if ok else 1)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: one place turns exceptions into messages and exit codes."""
+    try:
+        cli.main(args=argv, prog_name="grade", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(1)
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+    except GraderError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    sys.exit(0)

@@ -1,0 +1,373 @@
+"""Verdicts: compares what the child sent back with the parent's references.
+
+Everything from the child is untrusted data (dicts of plain values and
+weights-only tensors); every field is type-checked before use. The first
+failing check of a case is reported, naming its rule, the device and the case.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+# Rule names, as they appear in feedback.
+EXCEPTION = "exception"
+NOT_IMPLEMENTED = "not implemented"
+PLAIN_TENSOR = "plain tensor"
+STRUCTURE = "structure"
+SHAPE = "shape"
+DTYPE = "dtype"
+DEVICE = "device"
+VALUES = "values"
+TYPE = "type"
+INPUTS = "inputs unchanged"
+REPEAT = "same result twice"
+AUTOGRAD = "use autograd"
+FORBIDDEN = "forbidden call"
+GRADIENTS = "gradients flow"
+TAMPER = "tampering"
+ANSWER = "answer"
+
+_DEFAULT_TOL = {
+    torch.float16: (1e-3, 1e-5),
+    torch.bfloat16: (1.6e-2, 1e-5),
+    torch.float32: (1.3e-6, 1e-5),
+    torch.float64: (1e-7, 1e-7),
+    torch.complex64: (1.3e-6, 1e-5),
+}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool
+    rule: str = ""
+    message: str = ""
+
+    @classmethod
+    def fail(cls, rule: str, message: str) -> Verdict:
+        return cls(False, rule, message)
+
+
+PASS = Verdict(True)
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    rtol: float | None = None
+    atol: float | None = None
+
+    def for_dtype(self, dtype: torch.dtype) -> tuple[float, float]:
+        rtol, atol = _DEFAULT_TOL.get(dtype, (0.0, 0.0))
+        return (self.rtol if self.rtol is not None else rtol, self.atol if self.atol is not None else atol)
+
+
+def _shape(t: tuple[int, ...] | list[int] | torch.Size) -> str:
+    return str(tuple(int(d) for d in t))
+
+
+def _dtype_name(dt: torch.dtype) -> str:
+    return str(dt).replace("torch.", "")
+
+
+def _type_name(got: dict[str, Any]) -> str:
+    kind = got.get("kind")
+    if kind == "py":
+        return type(got.get("value")).__name__
+    if kind == "seq":
+        return str(got.get("type", "sequence"))
+    if kind == "dtype":
+        return "torch.dtype"
+    name = str(got.get("type", "unknown"))
+    return {"builtins.ellipsis": "... (not answered yet)", "builtins.NoneType": "None"}.get(name, name)
+
+
+def compare_value(expected: Any, got: Any, *, device: str, check_values: bool, tol: Tolerance,
+                  what: str = "result") -> Verdict:
+    """Is `got` (the child's encoded value) the same as the reference value `expected`?"""
+    if not isinstance(got, dict):
+        return Verdict.fail(TYPE, f"{what}: the grader could not read this value")
+    if isinstance(expected, torch.Tensor):
+        return _compare_tensor(expected, got, device=device, check_values=check_values, tol=tol, what=what)
+    if isinstance(expected, (tuple, list)):
+        if got.get("kind") != "seq" or not isinstance(got.get("items"), list):
+            return Verdict.fail(STRUCTURE, f"{what}: expected a {type(expected).__name__} of "
+                                           f"{len(expected)} items, got {_type_name(got)}")
+        items = got["items"]
+        if len(items) != len(expected):
+            return Verdict.fail(STRUCTURE, f"{what}: expected {len(expected)} items, got {len(items)}")
+        for i, (e, g) in enumerate(zip(expected, items)):
+            v = compare_value(e, g, device=device, check_values=check_values, tol=tol, what=f"{what}[{i}]")
+            if not v.ok:
+                return v
+        return PASS
+    if isinstance(expected, torch.dtype):
+        if got.get("kind") != "dtype":
+            return Verdict.fail(TYPE, f"{what}: expected a torch.dtype, got {_type_name(got)}")
+        if got.get("value") != _dtype_name(expected):
+            return Verdict.fail(VALUES, f"{what}: expected {_dtype_name(expected)}, got {got.get('value')}")
+        return PASS
+    if isinstance(expected, (bool, int, float, str)) or expected is None:
+        if got.get("kind") != "py":
+            hint = " (use .item() to get a Python number)" if got.get("kind") == "tensor" else ""
+            return Verdict.fail(TYPE, f"{what}: expected a Python {type(expected).__name__}, got {_type_name(got)}{hint}")
+        value = got.get("value")
+        if isinstance(expected, bool) or isinstance(expected, str) or expected is None:
+            ok = type(value) is type(expected) and value == expected
+        elif isinstance(value, bool) or not isinstance(value, (int, float)):
+            ok = False
+        else:
+            ok = math.isclose(float(value), float(expected), rel_tol=1e-6, abs_tol=1e-6)
+        if not ok:
+            return Verdict.fail(VALUES, f"{what}: expected {expected!r}, got {value!r}")
+        return PASS
+    return Verdict.fail(TYPE, f"{what}: the reference returned a {type(expected).__name__}, which the grader cannot compare")
+
+
+def _compare_tensor(expected: torch.Tensor, got: dict[str, Any], *, device: str, check_values: bool,
+                    tol: Tolerance, what: str) -> Verdict:
+    if got.get("kind") != "tensor":
+        if got.get("tensor_subclass"):
+            return Verdict.fail(PLAIN_TENSOR, f"{what}: expected a plain torch.Tensor, got the subclass {got.get('type')}")
+        return Verdict.fail(PLAIN_TENSOR, f"{what}: expected a torch.Tensor, got {_type_name(got)}")
+    value = got.get("value")
+    if value is not None and type(value) is not torch.Tensor:
+        return Verdict.fail(PLAIN_TENSOR, f"{what}: the value sent back is not a plain tensor")
+    shape = list(value.shape) if value is not None else got.get("shape")
+    if not isinstance(shape, list) or not all(isinstance(d, int) for d in shape):
+        return Verdict.fail(SHAPE, f"{what}: the grader could not read the shape")
+    if shape != list(expected.shape):
+        return Verdict.fail(SHAPE, f"{what}: expected shape {_shape(expected.shape)}, got {_shape(shape)}")
+    dtype = _dtype_name(value.dtype) if value is not None else got.get("dtype")
+    if dtype != _dtype_name(expected.dtype):
+        return Verdict.fail(DTYPE, f"{what}: expected dtype {_dtype_name(expected.dtype)}, got {dtype}")
+    got_device = str(got.get("device", ""))
+    if got_device.split(":")[0] != device:
+        return Verdict.fail(DEVICE, f"{what}: expected a tensor on {device}, got one on {got_device or 'an unknown device'}")
+    if not check_values or device == "meta":
+        return PASS
+    if value is None:
+        reason = "too large to compare" if got.get("too_large") else "missing"
+        return Verdict.fail(VALUES, f"{what}: values {reason}")
+    return compare_values(expected, value, tol=tol, what=what)
+
+
+def compare_values(expected: torch.Tensor, got: torch.Tensor, *, tol: Tolerance, what: str) -> Verdict:
+    """Element-wise comparison with the max errors and the first differing index."""
+    e = expected.detach().cpu()
+    g = got.detach().cpu()
+    if e.numel() == 0:
+        return PASS
+    if e.is_floating_point() or e.is_complex():
+        rtol, atol = tol.for_dtype(e.dtype)
+        e64 = e.to(torch.complex128 if e.is_complex() else torch.float64)
+        g64 = g.to(e64.dtype)
+        close = torch.isclose(g64, e64, rtol=rtol, atol=atol, equal_nan=True)
+    else:
+        e64 = g64 = e
+        close = g == e
+    if bool(close.all()):
+        return PASS
+    nan_note = " (your result has NaN or inf)" if not bool(torch.isfinite(g.to(torch.float64)).all()) else ""
+    if e.dim() == 0:
+        return Verdict.fail(VALUES, f"{what}: expected {_item(e)}, got {_item(g)}{nan_note}")
+    index = tuple(int(i) for i in (~close).nonzero()[0].tolist())
+    diff = (g64 - e64).abs().to(torch.float64) if e.is_floating_point() or e.is_complex() \
+        else (g.to(torch.float64) - e.to(torch.float64)).abs()
+    finite = torch.isfinite(diff)
+    max_abs = float(diff[finite].max()) if bool(finite.any()) else float("nan")
+    rel = diff / e.to(diff.dtype if not e.is_complex() else torch.complex128).abs().to(torch.float64).clamp_min(1e-12)
+    max_rel = float(rel[finite].max()) if bool(finite.any()) else float("nan")
+    n_bad = int((~close).sum())
+    return Verdict.fail(VALUES, f"{what}: {n_bad} of {e.numel()} values differ{nan_note}; max abs error {max_abs:.3g}, "
+                                f"max rel error {max_rel:.3g}; first at index {index}: "
+                                f"expected {_item(e[index])}, got {_item(g[index])}")
+
+
+def _item(t: torch.Tensor) -> str:
+    v = t.item()
+    return f"{v:.6g}" if isinstance(v, float) else str(v)
+
+
+def normalize_answer(got: Any) -> tuple[Any, str]:
+    """A quiz answer as plain data: a tuple of ints, a lower-case string, or an explanation why not."""
+    if not isinstance(got, dict):
+        return None, "the grader could not read your answer"
+    if got.get("kind") == "py" and isinstance(got.get("value"), str):
+        return got["value"].strip().strip("'\"").lower(), ""
+    if got.get("kind") == "py" and isinstance(got.get("value"), int) and not isinstance(got.get("value"), bool):
+        return (got["value"],), ""
+    if got.get("kind") == "seq" and isinstance(got.get("items"), list):
+        dims = []
+        for item in got["items"]:
+            v = item.get("value") if isinstance(item, dict) and item.get("kind") == "py" else None
+            if not isinstance(v, int) or isinstance(v, bool):
+                return None, "write the shape as a tuple of whole numbers, like (2, 3)"
+            dims.append(v)
+        return tuple(dims), ""
+    if got.get("type") == "builtins.ellipsis":
+        return None, "not answered yet: replace ... with your answer"
+    return None, f"expected a tuple like (2, 3) or the string \"error\", got {_type_name(got)}"
+
+
+def compare_answer(expected: Any, got: Any) -> Verdict:
+    answer, problem = normalize_answer(got)
+    if problem:
+        rule = NOT_IMPLEMENTED if problem.startswith("not answered") else ANSWER
+        return Verdict.fail(rule, problem)
+    if isinstance(expected, (tuple, list)):
+        expected = tuple(int(d) for d in expected)
+    elif isinstance(expected, str):
+        expected = expected.lower()
+    if answer == expected:
+        return PASS
+    return Verdict.fail(ANSWER, f"{answer!r} is not right; line the shapes up from the rightmost dimension "
+                                "and compare them pair by pair")
+
+
+def check_call(record: dict[str, Any], *, rules: dict[str, Any]) -> Verdict:
+    """The rules observed during a call: tampering, autograd, forbidden calls."""
+    if record.get("tampered"):
+        return Verdict.fail(TAMPER, str(record["tampered"]))
+    if rules.get("autograd") and record.get("autograd") is not True:
+        return Verdict.fail(AUTOGRAD, rules["autograd"])
+    forbidden = record.get("forbidden") or []
+    if rules.get("forbid") and forbidden:
+        names = ", ".join(str(f) for f in forbidden if isinstance(f, str))
+        return Verdict.fail(FORBIDDEN, f"{names} was called. {rules['forbid']}")
+    return PASS
+
+
+# ---------------------------------------------------------------- a whole task
+
+@dataclass(frozen=True)
+class CaseRef:
+    """What the parent knows of one case: the inputs it sent and the reference results."""
+
+    args: dict[str, Any]
+    expected: Any
+    label: str
+    grads: dict[str, torch.Tensor | None] | None = None
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """The task facts that judging needs (built from the schema by grading.py)."""
+
+    name: str
+    kind: str
+    points: float
+    devices: list[str]
+    values_on: list[str]
+    tol: Tolerance
+    rules: dict[str, Any]
+    check_inputs: bool
+    check_repeat: bool
+    grads_to: list[str]
+
+
+@dataclass(frozen=True)
+class Judgement:
+    status: str
+    feedback: str
+    devices: dict[str, str]
+
+
+def _exception_feedback(exc: Any) -> tuple[str, str]:
+    if not isinstance(exc, dict):
+        return EXCEPTION, "your code raised an exception"
+    if exc.get("not_implemented"):
+        return NOT_IMPLEMENTED, "not implemented yet: replace `raise NotImplementedError` with your code"
+    text = f"{exc.get('type', 'Exception')}: {exc.get('message', '')}".rstrip(": ")
+    tb = str(exc.get("traceback", "")).rstrip()
+    return EXCEPTION, f"{text}\n{tb}" if tb else text
+
+
+def judge_case(spec: TaskSpec, ref: CaseRef, record: Any, device: str) -> Verdict:
+    if not isinstance(record, dict):
+        return Verdict.fail(TYPE, "the grader could not read the result of this call")
+    if record.get("status") != "ok":
+        rule, message = _exception_feedback(record.get("exception"))
+        return Verdict.fail(rule, message)
+    verdict = check_call(record, rules=spec.rules)
+    if not verdict.ok:
+        return verdict
+    check_values = device in spec.values_on
+    verdict = compare_value(ref.expected, record.get("output"), device=device, check_values=check_values, tol=spec.tol)
+    if not verdict.ok:
+        return verdict
+    if spec.check_inputs:
+        after = record.get("inputs_after")
+        for name, original in ref.args.items():
+            if not isinstance(original, torch.Tensor):
+                continue
+            got = after.get(name) if isinstance(after, dict) else None
+            v = compare_value(original.detach(), got, device=device, check_values=check_values, tol=Tolerance(0, 0),
+                              what=name)
+            if not v.ok:
+                return Verdict.fail(INPUTS, f"your function changed its input `{name}` in place ({v.message}); "
+                                            "work on a copy instead")
+    if spec.check_repeat:
+        v = compare_value(ref.expected, record.get("second"), device=device, check_values=check_values, tol=spec.tol)
+        if not v.ok:
+            return Verdict.fail(REPEAT, f"calling {spec.name} a second time with the same inputs gave a different "
+                                        f"result ({v.message}); did gradients accumulate in .grad? "
+                                        "Start from a fresh leaf tensor or use torch.autograd.grad")
+    if spec.grads_to and ref.grads is not None:
+        grads = record.get("grads")
+        if not isinstance(grads, dict):
+            reason = record.get("grads_error") or "the output is not connected to the autograd graph"
+            return Verdict.fail(GRADIENTS, f"{spec.rules.get('gradients', '')} ({reason})".strip())
+        for name in spec.grads_to:
+            expected_grad = ref.grads.get(name)
+            got = grads.get(name)
+            if got is None:
+                return Verdict.fail(GRADIENTS, f"no gradient reaches `{name}`: {spec.rules.get('gradients', '')}")
+            if expected_grad is not None:
+                v = compare_value(expected_grad, got, device=device, check_values=check_values, tol=spec.tol,
+                                  what=f"gradient of {name}")
+                if not v.ok:
+                    return Verdict.fail(GRADIENTS, v.message)
+    return PASS
+
+
+def judge_task(spec: TaskSpec, refs: list[CaseRef], run_status: str, result: dict[str, Any] | None,
+               detail: str) -> Judgement:
+    """One task's status, feedback and per-device statuses."""
+    if run_status == "timeout":
+        return Judgement("timeout", f"{spec.name} {detail} and was stopped; is there an infinite loop?",
+                         {d: "timeout" for d in spec.devices})
+    if run_status != "done" or not isinstance(result, dict):
+        return Judgement("error", detail or "the grader could not read the results", {d: "error" for d in spec.devices})
+    if "missing" in result:
+        return Judgement("error", str(result["missing"]), {d: "error" for d in spec.devices})
+    if spec.kind == "answer":
+        verdict = compare_answer(refs[0].expected, result.get("answer"))
+        status = "passed" if verdict.ok else "failed"
+        return Judgement(status, "" if verdict.ok else f"[{verdict.rule}] {verdict.message}", {"cpu": status})
+    per_device = result.get("devices")
+    if not isinstance(per_device, dict):
+        return Judgement("error", "the grader could not read the results", {d: "error" for d in spec.devices})
+    statuses: dict[str, str] = {}
+    first_failure = ""
+    for device in spec.devices:
+        records = per_device.get(device)
+        if not isinstance(records, list) or len(records) != len(refs):
+            statuses[device] = "error"
+            first_failure = first_failure or f"[{device}] the grader could not read the results"
+            continue
+        statuses[device] = "passed"
+        for i, (ref, record) in enumerate(zip(refs, records)):
+            verdict = judge_case(spec, ref, record, device)
+            if verdict.ok:
+                continue
+            statuses[device] = "error" if verdict.rule == EXCEPTION else "failed"
+            if not first_failure:
+                first_failure = f"[{verdict.rule}] on {device}, case {i + 1} ({ref.label}): {verdict.message}"
+            break
+    if all(s == "passed" for s in statuses.values()):
+        return Judgement("passed", "", statuses)
+    status = "error" if "error" in statuses.values() else "failed"
+    return Judgement(status, first_failure, statuses)

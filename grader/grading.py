@@ -1,0 +1,252 @@
+"""Grading one exercise: plan -> run the child -> compute references -> judge -> report.
+
+The pipeline order is the body of `grade_source`. References come from
+`solutions/<id>.py`, imported here, in the parent, never in the child.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import time
+import types
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from grader import runner
+from grader.compare import CaseRef, TaskSpec, Tolerance, judge_task
+from grader.course import CourseDir
+from grader.errors import GraderError, UsageError
+from grader.results import ExerciseReport, TaskResult
+from grader.schema import Exercise, ForbidCalls, GradientsFlow, RequireAutograd, Task
+from grader.values import DEVICE, case_args, describe, seed_for
+
+ALL_DEVICES = ("cpu", "cuda", "mps", "meta")
+
+
+@dataclass(frozen=True)
+class GradeOptions:
+    devices: tuple[str, ...] | None = None
+    """Devices to check; None means every available one."""
+    timeout: float | None = None
+    """Per-task timeout that overrides the YAML."""
+    student: str | None = None
+
+
+def available_devices() -> tuple[str, ...]:
+    found = ["cpu"]
+    if torch.cuda.is_available():
+        found.append("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        found.append("mps")
+    found.append("meta")
+    return tuple(found)
+
+
+def parse_devices(text: str | None) -> tuple[str, ...] | None:
+    if not text:
+        return None
+    wanted = tuple(d.strip() for d in text.split(",") if d.strip())
+    for d in wanted:
+        if d not in ALL_DEVICES:
+            raise UsageError(f"unknown device '{d}' in --devices; choose from {', '.join(ALL_DEVICES)}")
+    available = available_devices()
+    missing = [d for d in wanted if d not in available]
+    if missing:
+        raise UsageError(f"device {', '.join(missing)} is not available on this machine "
+                         f"(available: {', '.join(available)})")
+    return wanted
+
+
+class SolutionError(GraderError):
+    """A reference solution is missing or broken: an instructor's problem."""
+
+
+@lru_cache(maxsize=64)
+def _load_solution(path: Path, mtime: float) -> types.ModuleType:
+    name = f"_grader_solution_{path.stem}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise SolutionError(f"{path}: cannot be imported")
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        raise SolutionError(f"{path}: the reference solution fails to import: {type(exc).__name__}: {exc}") from None
+    sys.modules.pop(name, None)
+    return module
+
+
+def load_solution(course: CourseDir, ex_id: str) -> types.ModuleType:
+    path = course.solution_file(ex_id)
+    if not path.is_file():
+        raise SolutionError(f"{path}: reference solution not found")
+    return _load_solution(path, path.stat().st_mtime)
+
+
+@dataclass(frozen=True)
+class PlannedTask:
+    task: Task
+    spec: TaskSpec
+    cases: list[dict[str, Any]]
+    timeout: float
+
+
+def task_devices(task: Task, selected: tuple[str, ...]) -> list[str]:
+    allowed = [d for d in selected if (task.devices is None or d in task.devices) and (d != "meta" or task.meta)]
+    return allowed or ["cpu"]
+
+
+def plan(course: CourseDir, ex_id: str, exercise: Exercise, opts: GradeOptions) -> list[PlannedTask]:
+    selected = opts.devices or available_devices()
+    default_timeout = course.course.defaults.timeout
+    planned = []
+    for task in exercise.tasks:
+        devices = task_devices(task, selected)
+        rules: dict[str, Any] = {}
+        grads_to: list[str] = []
+        for rule in task.rules:
+            if isinstance(rule, RequireAutograd):
+                rules["autograd"] = rule.feedback
+            elif isinstance(rule, ForbidCalls):
+                rules["forbid"] = rule.feedback
+                rules.setdefault("forbid_calls", []).extend(rule.calls)
+            elif isinstance(rule, GradientsFlow):
+                rules["gradients"] = rule.feedback
+                grads_to = list(rule.to)
+        values_on = [d for d in devices if d != "meta" and (task.values_on is None or d in task.values_on)]
+        spec = TaskSpec(
+            name=task.name, kind=task.kind, points=task.points, devices=devices, values_on=values_on,
+            tol=Tolerance(task.rtol, task.atol), rules=rules,
+            check_inputs=task.check_inputs_unchanged, check_repeat=task.check_repeatable, grads_to=grads_to,
+        )
+        cases = [
+            case_args(case, seed=seed_for(ex_id, task.name, i, opts.student or ""), student=opts.student)
+            for i, case in enumerate(task.cases)
+        ]
+        timeout = opts.timeout or task.timeout or default_timeout
+        planned.append(PlannedTask(task, spec, cases, timeout))
+    return planned
+
+
+def build_job(planned: list[PlannedTask], source: str, filename: str) -> dict[str, Any]:
+    """The plain-data job for the child: inputs only, never references."""
+    return {
+        "source": source,
+        "filename": filename,
+        "module": Path(filename).stem,
+        "tasks": [
+            {
+                "name": p.task.name, "kind": p.task.kind, "devices": p.spec.devices,
+                "cases": [{"args": args} for args in p.cases] if p.task.kind == "function" else [],
+                "repeat": p.spec.check_repeat, "autograd": "autograd" in p.spec.rules,
+                "forbid": p.spec.rules.get("forbid_calls", []), "grads_to": p.spec.grads_to,
+            }
+            for p in planned
+        ],
+    }
+
+
+def _cpu_args(args: dict[str, Any], grads_to: list[str]) -> dict[str, Any]:
+    out = {}
+    for name, value in args.items():
+        if isinstance(value, torch.Tensor):
+            out[name] = value.detach().clone().requires_grad_(value.requires_grad or name in grads_to)
+        elif value == DEVICE:
+            out[name] = "cpu"
+        else:
+            out[name] = value
+    return out
+
+
+def references(solution: types.ModuleType, p: PlannedTask, ex_id: str) -> list[CaseRef]:
+    """Run the reference solution on CPU for every case of one task."""
+    fn_name = p.task.reference or p.task.name
+    fn = getattr(solution, fn_name, None)
+    if fn is None or not callable(fn):
+        raise SolutionError(f"solutions/{ex_id}.py: no function '{fn_name}' for task {p.task.name}")
+    refs = []
+    for i, args in enumerate(p.cases):
+        cpu_args = _cpu_args(args, p.spec.grads_to)
+        try:
+            torch.manual_seed(0)
+            expected = fn(**cpu_args)
+            grads = None
+            if p.spec.grads_to and isinstance(expected, torch.Tensor):
+                leaves = [cpu_args[n] for n in p.spec.grads_to]
+                got = torch.autograd.grad(expected.sum(), leaves, allow_unused=True)
+                grads = dict(zip(p.spec.grads_to, got))
+        except Exception as exc:
+            raise SolutionError(f"solutions/{ex_id}.py: {fn_name} raised {type(exc).__name__}: {exc} "
+                                f"on case {i + 1} of task {p.task.name}") from None
+        expected = _detach_all(expected)
+        label = ", ".join(f"{k}={describe(v)}" for k, v in args.items()) or "no arguments"
+        refs.append(CaseRef(args=args, expected=expected, label=label, grads=grads))
+    return refs
+
+
+def _detach_all(value: Any) -> Any:
+    if isinstance(value, torch.Tensor):
+        return value.detach()
+    if isinstance(value, tuple):
+        return tuple(_detach_all(v) for v in value)
+    if isinstance(value, list):
+        return [_detach_all(v) for v in value]
+    return value
+
+
+def limits_for(course: CourseDir, planned: list[PlannedTask]) -> runner.Limits:
+    d = course.course.defaults
+    return runner.Limits(task_timeout=[p.timeout for p in planned], import_timeout=d.import_timeout,
+                         memory_mb=d.memory_mb, output_limit=d.output_limit)
+
+
+def _import_feedback(run: runner.TaskRun) -> str:
+    if run.status == "import_timeout":
+        return f"{run.detail}; does your file run an endless loop at the top level?"
+    exc = (run.result or {}).get("exception") if isinstance(run.result, dict) else None
+    if isinstance(exc, dict):
+        text = f"{exc.get('type', 'Exception')}: {exc.get('message', '')}"
+        tb = str(exc.get("traceback", "")).rstrip()
+        return f"your file could not be loaded: {text}" + (f"\n{tb}" if tb else "")
+    return f"your file could not be loaded: {run.detail}"
+
+
+def grade_source(course: CourseDir, ex_id: str, source: str, filename: str,
+                 opts: GradeOptions = GradeOptions(), launcher: runner.ForkLauncher | None = None) -> ExerciseReport:
+    """Grade one submission's source text; the pipeline, in order."""
+    started = time.monotonic()
+    exercise = course.exercise(ex_id)
+    planned = plan(course, ex_id, exercise, opts)
+    job = build_job(planned, source, filename)
+    outcome = runner.run(job, limits_for(course, planned), launcher)
+    solution = load_solution(course, ex_id)
+    results = []
+    for p, run in zip(planned, outcome.tasks):
+        if run.status in ("import_error", "import_timeout") or (run.status == "crashed" and run.result is None
+                                                              and outcome.import_exception is not None):
+            status = "timeout" if run.status == "import_timeout" else "error"
+            results.append(TaskResult(p.task.name, 0.0, p.task.points, status, _import_feedback(run),
+                                      {d: status for d in p.spec.devices}))
+            continue
+        refs = references(solution, p, ex_id) if run.status == "done" else []
+        judgement = judge_task(p.spec, refs, run.status, run.result, run.detail)
+        score = p.task.points if judgement.status == "passed" else 0.0
+        results.append(TaskResult(p.task.name, score, p.task.points, judgement.status, judgement.feedback,
+                                  judgement.devices))
+    return ExerciseReport(exercise=ex_id, title=exercise.title, tasks=tuple(results), output=outcome.output,
+                          isolation=outcome.isolation, seconds=time.monotonic() - started, student=opts.student)
+
+
+def grade_file(course: CourseDir, ex_id: str, path: Path, opts: GradeOptions = GradeOptions(),
+               launcher: runner.ForkLauncher | None = None) -> ExerciseReport:
+    try:
+        source = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read the submission ({exc.strerror})") from None
+    return grade_source(course, ex_id, source, path.name, opts, launcher)

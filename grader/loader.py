@@ -1,0 +1,188 @@
+"""Reads YAML files into the typed model; the one place YAML is validated.
+
+Errors become a `ConfigError` naming file, line and key, e.g.
+`exercises/exercise3.yaml:14: tasks[0].points: must be >= 0`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from grader.errors import ConfigError, did_you_mean
+
+M = TypeVar("M", bound=BaseModel)
+
+MAX_YAML_BYTES = 1_000_000
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe loader that refuses duplicate keys and anchors/aliases (billion laughs)."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.MarkedYAMLError(None, None, "aliases (*name) are not allowed in course files", event.start_mark)
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.MarkedYAMLError(None, None, f"duplicate key '{key}'", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def display_path(path: Path) -> str:
+    """Path as the user should read it: relative to the current directory when possible."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def load_model(path: Path, model: type[M]) -> M:
+    """Parse and validate one YAML file, or raise a located ConfigError."""
+    shown = display_path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(shown, None, "", "file not found; create it or remove its id from course.yaml") from None
+    if len(raw) > MAX_YAML_BYTES:
+        raise ConfigError(shown, None, "", f"file is {len(raw)} bytes, more than the {MAX_YAML_BYTES} allowed")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(shown, None, "", f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    try:
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise ConfigError(shown, line, "", f"invalid YAML: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(shown, None, "", f"invalid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(shown, 1, "", f"expected a mapping of keys (like 'title: ...'), got {type(data).__name__}")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise _located(shown, node, model, exc) from None
+
+
+def _located(shown: str, root: Any, model: type[BaseModel], exc: ValidationError) -> ConfigError:
+    errors = exc.errors(include_url=False)
+    err = errors[0]
+    node, key, parent_model = _walk(root, err["loc"], model)
+    line = node.start_mark.line + 1 if node is not None else None
+    message = _message(err, parent_model)
+    if len(errors) > 1:
+        message += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''} in this file)"
+    return ConfigError(shown, line, key, message)
+
+
+def _walk(root: Any, loc: tuple[Any, ...], model: type[BaseModel] | None) -> tuple[Any, str, type[BaseModel] | None]:
+    """Follow a pydantic error location through the YAML node tree.
+
+    Returns the deepest node reached, the dotted key as the user wrote it, and
+    the pydantic model that owns the last key (for "did you mean").
+    """
+    node = root
+    parts: list[str] = []
+    owner = model
+    for i, part in enumerate(loc):
+        last = i == len(loc) - 1
+        if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+            match = next(((k, v) for k, v in node.value if getattr(k, "value", None) == part), None)
+            if match is None:
+                if last:
+                    parts.append(part)
+                continue  # a union tag pydantic adds to the path, or a missing key
+            key_node, value_node = match
+            parts.append(part)
+            node = key_node if last else value_node
+            if not last:
+                owner = _field_model(owner, part)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if part < len(node.value):
+                parts[-1:] = [f"{parts[-1] if parts else ''}[{part}]"]
+                node = node.value[part]
+                owner = owner  # items of a list share the list's model
+        else:
+            continue
+    return node, ".".join(parts), owner
+
+
+def _field_model(owner: type[BaseModel] | None, field: str) -> type[BaseModel] | None:
+    """The model class of a field's items, for suggestions one level down."""
+    if owner is None or field not in owner.model_fields:
+        return None
+    ann = owner.model_fields[field].annotation
+    for candidate in _models_in(ann):
+        return candidate
+    return None
+
+
+def _models_in(ann: Any) -> list[type[BaseModel]]:
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return [ann]
+    found: list[type[BaseModel]] = []
+    for arg in getattr(ann, "__args__", ()) or ():
+        found.extend(_models_in(arg))
+    return found
+
+
+_TEMPLATES = {
+    "missing": "is required",
+    "greater_than_equal": "must be >= {ge}",
+    "greater_than": "must be > {gt}",
+    "less_than_equal": "must be <= {le}",
+    "less_than": "must be < {lt}",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "string_type": "must be text",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "list_type": "must be a list",
+    "dict_type": "must be a mapping",
+    "model_type": "must be a mapping of keys",
+    "too_short": "must have at least {min_length} item(s)",
+    "tuple_type": "must be a list",
+}
+
+
+def _message(err: Any, owner: type[BaseModel] | None) -> str:
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    if kind == "extra_forbidden":
+        bad = str(err["loc"][-1])
+        allowed = list(owner.model_fields) if owner is not None else []
+        hint = did_you_mean(bad, allowed)
+        return f"unknown key{hint or '; allowed keys: ' + ', '.join(allowed)}" if allowed else "unknown key"
+    if kind == "literal_error":
+        return f"must be one of {ctx.get('expected', '')} (got {err.get('input')!r})"
+    if kind == "union_tag_invalid":
+        return f"must be one of {ctx.get('expected_tags', '')}"
+    if kind == "value_error":
+        return str(ctx.get("error", err["msg"]))
+    template = _TEMPLATES.get(kind)
+    if template:
+        try:
+            return template.format(**ctx)
+        except (KeyError, IndexError):
+            return template
+    return str(err["msg"])

@@ -1,0 +1,120 @@
+"""Stub files: what the student starts from. Valid Python that scores 0."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import Any
+
+from grader.course import CourseDir
+from grader.schema import Exercise, Task
+
+
+def _docstring(text: str, indent: str) -> str:
+    body = text.strip().replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    lines = body.splitlines()
+    if len(lines) == 1:
+        return f'{indent}"""{lines[0]}"""\n'
+    inner = "\n".join((indent + line) if line.strip() else "" for line in lines)
+    return f'{indent}"""{inner.lstrip()}\n{indent}"""\n'
+
+
+def _format_value(value: Any) -> str:
+    if isinstance(value, list) and value and all(isinstance(v, list) for v in value):
+        return " and ".join(str(tuple(v)) for v in value)
+    if isinstance(value, list):
+        return str(tuple(value))
+    return str(value)
+
+
+def question_text(task: Task, args: dict[str, Any]) -> str:
+    """An answer task's question with its (possibly per-student) arguments filled in."""
+    try:
+        return task.doc.format(**{k: _format_value(v) for k, v in args.items()})
+    except (KeyError, IndexError, ValueError):
+        return task.doc
+
+
+def _examples(task: Task) -> str:
+    lines = []
+    for case in task.cases:
+        if case.hidden or case.expected is None:
+            continue
+        args = ", ".join(f"{k}={_example_arg(v)}" for k, v in case.args.items())
+        lines.append(f">>> {task.name}({args})\n{case.expected}")
+    return ("\n\nExamples:\n" + "\n".join(lines)) if lines else ""
+
+
+def _example_arg(spec: Any) -> str:
+    data = spec.model_dump(exclude_defaults=True) if hasattr(spec, "model_dump") else spec
+    if isinstance(data, dict) and "tensor" in data:
+        dtype = f", dtype=torch.{data['dtype']}" if data.get("dtype") else ""
+        return f"torch.tensor({data['tensor']}{dtype})"
+    if isinstance(data, dict) and "dtype" in data:
+        return f"torch.{data['dtype']}"
+    if isinstance(data, dict) and "device" in data:
+        return "'cpu'"
+    return repr(data)
+
+
+def render_stub(exercise: Exercise, answer_args: dict[str, dict[str, Any]] | None = None,
+                student: str | None = None) -> str:
+    """The stub's source. `answer_args` gives each answer task's concrete arguments (variants)."""
+    parts = [_docstring(f"{exercise.title}\n\n{exercise.text}", "")]
+    if student:
+        parts.append(f"# Variant for student: {student}\n")
+    parts.append("\n".join(exercise.imports) + "\n")
+    for task in exercise.tasks:
+        if task.kind == "function":
+            doc = task.doc.strip() + _examples(task)
+            parts.append(f"\n\ndef {task.name}{task.signature}:\n{_docstring(doc, '    ')}"
+                         f"    raise NotImplementedError(\"{task.name}: write your code here\")\n")
+        else:
+            args = (answer_args or {}).get(task.name) or _plain_args(task)
+            question = textwrap.fill(question_text(task, args), width=88, initial_indent="# ",
+                                     subsequent_indent="# ")
+            help_line = f"  # {task.answer_help}" if task.answer_help else ""
+            parts.append(f"\n{question}\n{task.name} = {task.placeholder}{help_line}\n")
+    return "".join(parts)
+
+
+def _plain_args(task: Task) -> dict[str, Any]:
+    case = task.cases[0]
+    return {k: (v.model_dump() if hasattr(v, "model_dump") else v) for k, v in case.args.items()}
+
+
+def stub_for(course: CourseDir, ex_id: str, student: str | None = None) -> str:
+    exercise = course.exercise(ex_id)
+    answer_args = None
+    if student is not None and any(t.kind == "answer" and t.cases[0].variant for t in exercise.tasks):
+        from grader.grading import GradeOptions, plan
+
+        answer_args = {p.task.name: p.cases[0] for p in plan(course, ex_id, exercise, GradeOptions(student=student))
+                       if p.task.kind == "answer"}
+    return render_stub(exercise, answer_args, student)
+
+
+def ensure_stub(course: CourseDir, ex_id: str, student: str | None = None) -> tuple[Path, bool]:
+    """Write workspace/<id>.py if it is missing; never overwrite a student's file."""
+    path = course.stub_file(ex_id)
+    if path.exists():
+        return path, False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with open(path, "x", encoding="utf-8") as f:
+            f.write(stub_for(course, ex_id, student))
+    except FileExistsError:
+        return path, False
+    return path, True
+
+
+def render_all(course: CourseDir, out: Path, student: str | None = None, overwrite: bool = False) -> list[Path]:
+    written = []
+    out.mkdir(parents=True, exist_ok=True)
+    for ex_id in course.exercise_ids:
+        path = out / f"{ex_id}.py"
+        if path.exists() and not overwrite:
+            continue
+        path.write_text(stub_for(course, ex_id, student), encoding="utf-8")
+        written.append(path)
+    return written

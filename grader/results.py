@@ -1,0 +1,92 @@
+"""The result model: plain data with derived totals. Renderers live in reports.py."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+REPORT_VERSION = 1
+STATUSES = ("passed", "failed", "error", "timeout")
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    name: str
+    score: float
+    max_score: float
+    status: str
+    """One of `passed`, `failed`, `error`, `timeout`."""
+    feedback: str = ""
+    devices: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "score": self.score, "max_score": self.max_score, "status": self.status,
+                "feedback": self.feedback, "devices": dict(self.devices)}
+
+
+@dataclass(frozen=True)
+class ExerciseReport:
+    exercise: str
+    title: str
+    tasks: tuple[TaskResult, ...]
+    output: str = ""
+    isolation: str = "process"
+    seconds: float = 0.0
+    student: str | None = None
+
+    @property
+    def score(self) -> float:
+        return sum(t.score for t in self.tasks)
+
+    @property
+    def max_score(self) -> float:
+        return sum(t.max_score for t in self.tasks)
+
+    @property
+    def full_marks(self) -> bool:
+        return all(t.status == "passed" for t in self.tasks)
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "version": REPORT_VERSION, "exercise": self.exercise, "title": self.title,
+            "score": self.score, "max_score": self.max_score,
+            "tasks": [t.to_json() for t in self.tasks],
+            "output": self.output, "isolation": self.isolation, "time_s": round(self.seconds, 3),
+        }
+        if self.student is not None:
+            data["student"] = self.student
+        return data
+
+
+@dataclass(frozen=True)
+class CourseReport:
+    """Several exercises: `grade all`, or one student's files in `grade batch`."""
+
+    exercises: tuple[ExerciseReport, ...]
+    student: str | None = None
+
+    @property
+    def score(self) -> float:
+        return sum(e.score for e in self.exercises)
+
+    @property
+    def max_score(self) -> float:
+        return sum(e.max_score for e in self.exercises)
+
+    @property
+    def full_marks(self) -> bool:
+        return all(e.full_marks for e in self.exercises)
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"version": REPORT_VERSION, "score": self.score, "max_score": self.max_score,
+                                "exercises": [e.to_json() for e in self.exercises]}
+        if self.student is not None:
+            data["student"] = self.student
+        return data
+
+
+Report = ExerciseReport | CourseReport
+
+
+def exercises_of(report: Report) -> tuple[ExerciseReport, ...]:
+    return report.exercises if isinstance(report, CourseReport) else (report,)

@@ -1,0 +1,321 @@
+"""The typed model of `course.yaml` and `exercises/<id>.yaml`.
+
+Every YAML file is validated here once, at the boundary (see `loader.py`);
+everything downstream takes these frozen objects. Field docstrings are the
+YAML reference (`grade schema` and docs/ are generated from them).
+"""
+
+from __future__ import annotations
+
+import ast
+import keyword
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
+
+FORMAT_VERSION = 1
+
+DeviceName = Literal["cpu", "cuda", "mps", "meta"]
+DTypeName = Literal[
+    "float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64",
+    "uint8", "bool", "complex64",
+]
+
+
+class Strict(BaseModel):
+    """Frozen, and unknown keys are errors (with a suggestion, see loader)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+
+# ---------------------------------------------------------------- values
+
+class TensorValue(Strict):
+    """A literal tensor: `{tensor: [[5, 8], [4, 6]], dtype: float32}`."""
+
+    tensor: Any
+    """Nested list of numbers, as `torch.tensor` takes it."""
+    dtype: DTypeName | None = None
+    """Element type; default as `torch.tensor` infers it."""
+    requires_grad: bool = False
+    """Make the input a leaf that requires grad."""
+
+
+class RandomValue(Strict):
+    """A seeded random tensor: `{random: randn, shape: [3, 4], dtype: float64}`.
+
+    The seed is derived from the exercise, task, case and student id, so every
+    run (and every machine) sees the same numbers.
+    """
+
+    random: Literal["randn", "rand", "randint"]
+    shape: list[Annotated[int, Field(ge=0)]]
+    dtype: DTypeName = "float32"
+    low: int = 0
+    """Lower bound (inclusive) for `randint`."""
+    high: int = 10
+    """Upper bound (exclusive) for `randint`."""
+    requires_grad: bool = False
+
+
+class DTypeValue(Strict):
+    """A `torch.dtype` passed as an argument: `{dtype: float64}`."""
+
+    dtype: DTypeName
+
+
+class DeviceValue(Strict):
+    """The device being checked, passed as a string (`cpu`, `cuda`, `meta`): `{device: checked}`."""
+
+    device: Literal["checked"]
+
+
+class RandintValue(Strict):
+    """A variant integer drawn per student in `[low, high]`: `{randint: [2, 6]}`."""
+
+    randint: tuple[int, int]
+
+
+class ChoiceValue(Strict):
+    """A variant value chosen per student: `{choice: [a, b, c]}`."""
+
+    choice: list[Any] = Field(min_length=1)
+
+
+class ShapesValue(Strict):
+    """Variant shapes for a broadcasting question, drawn per student.
+
+    `{shapes: {count: 2, ndim: [1, 4], max_size: 6, compatible: 0.6}}` gives a
+    list of `count` shapes that broadcast together with probability `compatible`.
+    """
+
+    class Spec(Strict):
+        count: int = Field(2, ge=2, le=4)
+        ndim: tuple[int, int] = (1, 4)
+        max_size: int = Field(6, ge=2, le=64)
+        compatible: float = Field(0.6, ge=0, le=1)
+
+    shapes: Spec
+
+
+def _value_tag(value: Any) -> str:
+    if isinstance(value, dict):
+        for key in ("tensor", "random", "dtype", "device", "randint", "choice", "shapes"):
+            if key in value:
+                return key
+        return "mapping"
+    return "plain"
+
+
+Plain = Union[int, float, str, bool, None, list[Any]]
+
+Value = Annotated[
+    Union[
+        Annotated[TensorValue, Tag("tensor")],
+        Annotated[RandomValue, Tag("random")],
+        Annotated[DTypeValue, Tag("dtype")],
+        Annotated[DeviceValue, Tag("device")],
+        Annotated[RandintValue, Tag("randint")],
+        Annotated[ChoiceValue, Tag("choice")],
+        Annotated[ShapesValue, Tag("shapes")],
+        Annotated[dict[str, Any], Tag("mapping")],
+        Annotated[Plain, Tag("plain")],
+    ],
+    Discriminator(_value_tag),
+]
+"""An argument value: a plain YAML value, or one of the tagged forms above."""
+
+
+# ---------------------------------------------------------------- rules
+
+class RequireAutograd(Strict):
+    """The function must run a backward pass (`backward`, `torch.autograd.grad`,
+    `torch.func`); observed at torch's dispatcher while the student's code runs."""
+
+    kind: Literal["require_autograd"]
+    feedback: str = "use autograd: compute the gradient with backward() or torch.autograd.grad"
+
+
+class ForbidCalls(Strict):
+    """Calls that may not happen inside the function, however they are reached
+    (aliases, getattr, importlib, torch.ops, nn modules that call them)."""
+
+    kind: Literal["forbid_calls"]
+    calls: list[str] = Field(min_length=1)
+    """Dotted names, e.g. `torch.nn.functional.linear` or `torch.ops.aten.linear`."""
+    feedback: str
+
+
+class GradientsFlow(Strict):
+    """Gradients of the output's sum must reach these arguments, and match the
+    reference's gradients (catches results detached from the graph)."""
+
+    kind: Literal["gradients_flow"]
+    to: list[str] = Field(min_length=1)
+    """Argument names that are made leaves requiring grad."""
+    feedback: str = "gradients must flow from the output back to the inputs"
+
+
+Rule = Annotated[Union[RequireAutograd, ForbidCalls, GradientsFlow], Field(discriminator="kind")]
+
+
+# ---------------------------------------------------------------- cases, tasks
+
+class Case(Strict):
+    """One call of the student's function (or, for an `answer` task, the
+    arguments given to the reference)."""
+
+    args: dict[str, Value] = {}
+    """Keyword arguments, by parameter name."""
+    expected: Any = None
+    """Optional expected result written out for the learner; `grade check`
+    verifies that it agrees with the reference solution."""
+    hidden: bool = False
+    """Hidden cases are not shown in stubs or feedback arguments."""
+    variant: dict[str, Value] = {}
+    """Arguments replaced per student when `--student ID` is given."""
+
+
+class Task(Strict):
+    """A function the student writes (`kind: function`) or a value they set
+    (`kind: answer`, a quiz question checked live against the reference)."""
+
+    name: str
+    """Python identifier: the function or variable name in the stub."""
+    kind: Literal["function", "answer"] = "function"
+    signature: str | None = None
+    """For functions: `(x: torch.Tensor) -> torch.Tensor`."""
+    doc: str
+    """The function's docstring, or the question of an answer task
+    (`{arg}` placeholders are filled with the case's arguments)."""
+    points: float = Field(1.0, ge=0)
+    reference: str | None = None
+    """Name of the reference function in `solutions/<id>.py`; default: `name`."""
+    timeout: float | None = Field(None, gt=0)
+    """Seconds of wall-clock time for this task (all devices); default from course."""
+    devices: list[DeviceName] | None = None
+    """Restrict the devices checked (e.g. `[cpu]` for seeded random numbers)."""
+    meta: bool = True
+    """Also check on the `meta` device (shape, dtype, device-agnosticism)."""
+    values_on: list[DeviceName] | None = None
+    """Devices whose values are compared; default every device but `meta`."""
+    rtol: float | None = Field(None, ge=0)
+    atol: float | None = Field(None, ge=0)
+    check_inputs_unchanged: bool = True
+    check_repeatable: bool = True
+    """Call twice and require the same result (catches accumulating `.grad`)."""
+    rules: list[Rule] = []
+    hints: list[str] = []
+    cases: list[Case] = Field(min_length=1)
+    placeholder: str = "..."
+    """For answer tasks: the stub's initial value."""
+    answer_help: str | None = None
+    """For answer tasks: a comment telling the form of the answer."""
+
+    @field_validator("name")
+    @classmethod
+    def _identifier(cls, name: str) -> str:
+        if not name.isidentifier() or keyword.iskeyword(name):
+            raise ValueError(f"'{name}' is not a valid Python name")
+        return name
+
+    @field_validator("signature")
+    @classmethod
+    def _signature(cls, sig: str | None) -> str | None:
+        if sig is None:
+            return sig
+        try:
+            ast.parse(f"def f{sig}:\n    pass\n")
+        except SyntaxError as exc:
+            raise ValueError(f"not a valid signature ({exc.msg}); write it like '(x: torch.Tensor) -> torch.Tensor'") from None
+        return sig
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> Task:
+        if self.kind == "function" and self.signature is None:
+            raise ValueError("a function task needs a 'signature', e.g. '(x: torch.Tensor) -> torch.Tensor'")
+        if self.kind == "answer" and len(self.cases) != 1:
+            raise ValueError("an answer task takes exactly one case (the arguments of its question)")
+        if self.kind == "function":
+            params = self.parameters
+            for i, case in enumerate(self.cases):
+                for arg in list(case.args) + list(case.variant):
+                    if arg not in params:
+                        raise ValueError(f"cases[{i}] passes '{arg}', which is not a parameter of {self.name}{self.signature}")
+        return self
+
+    @property
+    def parameters(self) -> list[str]:
+        if self.signature is None:
+            return []
+        fn = ast.parse(f"def f{self.signature}:\n    pass\n").body[0]
+        assert isinstance(fn, ast.FunctionDef)
+        a = fn.args
+        return [p.arg for p in a.posonlyargs + a.args + a.kwonlyargs]
+
+
+class Exercise(Strict):
+    """One exercise file: `exercises/<id>.yaml`."""
+
+    format_version: Literal[1] = Field(description="Always 1 for this version of the grader.")
+    title: str
+    text: str
+    """What the student reads first (stub docstring, notebook markdown)."""
+    imports: list[str] = ["import torch"]
+    """Lines at the top of the stub."""
+    tasks: list[Task] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Exercise:
+        seen: set[str] = set()
+        for task in self.tasks:
+            if task.name in seen:
+                raise ValueError(f"two tasks are named '{task.name}'; task names must be unique")
+            seen.add(task.name)
+        return self
+
+    @property
+    def max_score(self) -> float:
+        return sum(t.points for t in self.tasks)
+
+
+class Defaults(Strict):
+    """Course-wide defaults; tasks and the command line override them."""
+
+    timeout: float = Field(5.0, gt=0)
+    """Seconds of wall-clock time per task."""
+    import_timeout: float = Field(10.0, gt=0)
+    """Seconds allowed to load the student's file."""
+    memory_mb: int = Field(2048, ge=64)
+    """Extra memory a submission may allocate, in MiB."""
+    output_limit: int = Field(4000, ge=100)
+    """Characters of the student's printed output kept in the report."""
+
+
+class Course(Strict):
+    """The course file: `course.yaml`."""
+
+    format_version: Literal[1]
+    title: str
+    defaults: Defaults = Defaults()
+    exercises: list[str] = Field(min_length=1)
+    """Exercise ids in course order; each has `exercises/<id>.yaml` and `solutions/<id>.py`."""
+
+    @field_validator("exercises")
+    @classmethod
+    def _ids(cls, ids: list[str]) -> list[str]:
+        for i, ex in enumerate(ids):
+            if not ex.isidentifier():
+                raise ValueError(f"'{ex}' (item {i}) is not a valid exercise id; use names like exercise5")
+        if len(set(ids)) != len(ids):
+            dup = next(x for x in ids if ids.count(x) > 1)
+            raise ValueError(f"'{dup}' is listed twice")
+        return ids

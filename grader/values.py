@@ -1,0 +1,133 @@
+"""Turns argument specs from the YAML into concrete inputs (tensors, dtypes, ...).
+
+Seeds are derived from names, never from the clock, so every machine builds
+the same inputs; `--student ID` feeds the id into the seed and selects the
+case's `variant` arguments.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from typing import Any
+
+import torch
+
+from grader.schema import (
+    Case,
+    ChoiceValue,
+    DeviceValue,
+    DTypeValue,
+    RandintValue,
+    RandomValue,
+    ShapesValue,
+    TensorValue,
+)
+
+DEVICE = {"$device": "checked"}
+"""Marker for 'the device under test'; the child replaces it with the device name."""
+
+
+def seed_for(*parts: object) -> int:
+    digest = hashlib.sha256(":".join(str(p) for p in parts).encode()).digest()
+    return int.from_bytes(digest[:8], "little") & ((1 << 63) - 1)
+
+
+def dtype_of(name: str) -> torch.dtype:
+    dt = getattr(torch, name)
+    assert isinstance(dt, torch.dtype)
+    return dt
+
+
+def case_args(case: Case, *, seed: int, student: str | None) -> dict[str, Any]:
+    """Concrete keyword arguments for one case (CPU tensors, plain values, DEVICE)."""
+    specs = dict(case.args)
+    if student is not None:
+        specs.update(case.variant)
+    rng = random.Random(seed)
+    gen = torch.Generator().manual_seed(seed)
+    return {name: build(spec, rng, gen) for name, spec in specs.items()}
+
+
+def build(spec: Any, rng: random.Random, gen: torch.Generator) -> Any:
+    if isinstance(spec, TensorValue):
+        dtype = dtype_of(spec.dtype) if spec.dtype else None
+        t = torch.tensor(spec.tensor, dtype=dtype)
+        return t.requires_grad_(True) if spec.requires_grad else t
+    if isinstance(spec, RandomValue):
+        dtype = dtype_of(spec.dtype)
+        if spec.random == "randint":
+            t = torch.randint(spec.low, spec.high, tuple(spec.shape), generator=gen, dtype=dtype)
+        elif spec.random == "rand":
+            t = torch.rand(tuple(spec.shape), generator=gen, dtype=dtype)
+        else:
+            t = torch.randn(tuple(spec.shape), generator=gen, dtype=dtype)
+        return t.requires_grad_(True) if spec.requires_grad else t
+    if isinstance(spec, DTypeValue):
+        return dtype_of(spec.dtype)
+    if isinstance(spec, DeviceValue):
+        return dict(DEVICE)
+    if isinstance(spec, RandintValue):
+        lo, hi = spec.randint
+        return rng.randint(min(lo, hi), max(lo, hi))
+    if isinstance(spec, ChoiceValue):
+        return rng.choice(spec.choice)
+    if isinstance(spec, ShapesValue):
+        return random_shapes(spec.shapes, rng)
+    return spec
+
+
+def random_shapes(spec: ShapesValue.Spec, rng: random.Random) -> list[list[int]]:
+    """`count` shapes that broadcast together (with probability `compatible`) or clash."""
+    lo, hi = spec.ndim
+    result_ndim = rng.randint(max(1, lo), max(1, lo, hi))
+    target = [rng.randint(2, spec.max_size) for _ in range(result_ndim)]
+    shapes: list[list[int]] = []
+    for _ in range(spec.count):
+        ndim = rng.randint(max(1, min(lo, result_ndim)), result_ndim)
+        dims = target[result_ndim - ndim:]
+        shapes.append([d if rng.random() < 0.5 else 1 for d in dims])
+    if rng.random() >= spec.compatible:
+        # make one trailing-aligned dimension clash: two sizes > 1 that differ
+        which = rng.randrange(spec.count)
+        shape = shapes[which]
+        pos = rng.randrange(len(shape))
+        axis_from_end = len(shape) - pos
+        others = [s for i, s in enumerate(shapes) if i != which and len(s) >= axis_from_end]
+        if not others:
+            other = shapes[(which + 1) % spec.count]
+            axis_from_end = min(axis_from_end, len(other))
+            pos = len(shape) - axis_from_end
+            others = [other]
+        other_dim = others[0][len(others[0]) - axis_from_end]
+        if other_dim == 1:
+            others[0][len(others[0]) - axis_from_end] = other_dim = rng.randint(2, spec.max_size)
+        choices = [v for v in range(2, spec.max_size + 2) if v != other_dim]
+        shape[pos] = rng.choice(choices)
+    return shapes
+
+
+def describe(value: Any) -> str:
+    """A short human description of an argument, for feedback and questions."""
+    if isinstance(value, torch.Tensor):
+        return f"tensor of shape {tuple(value.shape)}, {str(value.dtype).replace('torch.', '')}"
+    if isinstance(value, torch.dtype):
+        return str(value)
+    if value == DEVICE:
+        return "the device being checked"
+    if isinstance(value, list) and value and all(isinstance(v, list) for v in value):
+        return " and ".join(str(tuple(v)) for v in value)
+    return repr(value)
+
+
+def to_device(value: Any, device: str) -> Any:
+    """Inputs as the student's function sees them on `device` (fresh copies)."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().to(device).clone().requires_grad_(value.requires_grad)
+    if value == DEVICE:
+        return device
+    if isinstance(value, list):
+        return [to_device(v, device) for v in value]
+    if isinstance(value, tuple):
+        return tuple(to_device(v, device) for v in value)
+    return value
