@@ -155,6 +155,35 @@ def _prepare(value: Any, device: str, grads_to: bool) -> Any:
     return value
 
 
+class _LazyDynamo(types.ModuleType):
+    """Stands in for `torch._dynamo` in the child until something needs the real one.
+
+    torch's Python meta kernels are wrapped so that their first call runs
+    `torch._dynamo.disable(fn)`, which imports dynamo (2+ s) in every child.
+    In eager code `disable` is a pass-through; any other attribute (e.g. a
+    student calling torch.compile) loads the real module transparently.
+    """
+
+    def disable(self, fn: Any = None, recursive: bool = True, **_: Any) -> Any:
+        return (lambda f: f) if fn is None else fn
+
+    def __getattr__(self, name: str) -> Any:
+        import importlib
+
+        sys.modules.pop("torch._dynamo", None)
+        if getattr(torch, "_dynamo", None) is self:
+            delattr(torch, "_dynamo")
+        return getattr(importlib.import_module("torch._dynamo"), name)
+
+
+def _install_lazy_modules() -> None:
+    """Keep torch's lazily imported compiler modules out of each child's start-up."""
+    if "torch._dynamo" not in sys.modules:
+        shim = _LazyDynamo("torch._dynamo")
+        sys.modules["torch._dynamo"] = shim
+        torch._dynamo = shim  # type: ignore[attr-defined]
+
+
 def _reset_globals() -> None:
     _set_default_dtype(_float32)
     _set_grad_enabled(True)
@@ -302,6 +331,7 @@ def main(job: dict[str, Any], result_fd: int) -> NoReturn:
     channel = _Channel(result_fd)
     filename = job["filename"]
     try:
+        _install_lazy_modules()
         _reset_globals()
         import linecache
 

@@ -224,18 +224,23 @@ def grade_source(course: CourseDir, ex_id: str, source: str, filename: str,
     exercise = course.exercise(ex_id)
     planned = plan(course, ex_id, exercise, opts)
     job = build_job(planned, source, filename)
-    outcome = runner.run(job, limits_for(course, planned), launcher)
-    solution = load_solution(course, ex_id)
+    refs: dict[int, list[CaseRef]] = {}
+
+    def compute_references() -> None:
+        solution = load_solution(course, ex_id)
+        for i, p in enumerate(planned):
+            refs[i] = references(solution, p, ex_id)
+
+    outcome = runner.run(job, limits_for(course, planned), launcher, while_waiting=compute_references)
     results = []
-    for p, run in zip(planned, outcome.tasks):
+    for i, (p, run) in enumerate(zip(planned, outcome.tasks)):
         if run.status in ("import_error", "import_timeout") or (run.status == "crashed" and run.result is None
                                                               and outcome.import_exception is not None):
             status = "timeout" if run.status == "import_timeout" else "error"
             results.append(TaskResult(p.task.name, 0.0, p.task.points, status, _import_feedback(run),
                                       {d: status for d in p.spec.devices}))
             continue
-        refs = references(solution, p, ex_id) if run.status == "done" else []
-        judgement = judge_task(p.spec, refs, run.status, run.result, run.detail)
+        judgement = judge_task(p.spec, refs.get(i, []), run.status, run.result, run.detail)
         score = p.task.points if judgement.status == "passed" else 0.0
         results.append(TaskResult(p.task.name, score, p.task.points, judgement.status, judgement.feedback,
                                   judgement.devices))

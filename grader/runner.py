@@ -275,8 +275,13 @@ def _exit_detail(status: int) -> str:
 
 
 def run(job: dict[str, Any], limits: Limits, launcher: ForkLauncher | None = None,
-        on_event: Callable[[str, int], None] | None = None) -> RunOutcome:
-    """Run every task of `job`; restart a fresh child after a task kills or hangs its process."""
+        on_event: Callable[[str, int], None] | None = None,
+        while_waiting: Callable[[], None] | None = None) -> RunOutcome:
+    """Run every task of `job`; restart a fresh child after a task kills or hangs its process.
+
+    `while_waiting` runs once in the parent right after the first child starts
+    (e.g. computing references), so parent and child work in parallel.
+    """
     launcher = launcher or ForkLauncher()
     n = len(job["tasks"])
     runs = [TaskRun() for _ in range(n)]
@@ -286,7 +291,9 @@ def run(job: dict[str, Any], limits: Limits, launcher: ForkLauncher | None = Non
     next_task = 0
     while next_task < n:
         first = next_task
-        next_task = _run_child({**job, "start_task": first}, limits, launcher, runs, capture, on_event)
+        next_task = _run_child({**job, "start_task": first}, limits, launcher, runs, capture, on_event,
+                               while_waiting)
+        while_waiting = None
         if runs[first].status in ("import_error", "import_timeout"):
             import_exception = (runs[first].result or {}).get("exception")
             break
@@ -295,14 +302,22 @@ def run(job: dict[str, Any], limits: Limits, launcher: ForkLauncher | None = Non
 
 
 def _run_child(job: dict[str, Any], limits: Limits, launcher: ForkLauncher, runs: list[TaskRun],
-               capture: _Capture, on_event: Callable[[str, int], None] | None) -> int:
+               capture: _Capture, on_event: Callable[[str, int], None] | None,
+               while_waiting: Callable[[], None] | None) -> int:
     """One child from `job['start_task']`; returns the index of the first task it did not finish."""
     first = job["start_task"]
     n = len(runs)
     pid, res_fd, out_fd = launcher.start(job, limits)
+    if while_waiting is not None:
+        try:
+            while_waiting()
+        except BaseException:
+            _kill_tree(pid)
+            raise
     buf = bytearray()
     current: int | None = None  # task being run; None while importing
     t0 = t_task = time.monotonic()
+    # deadlines count from when we start watching (the overlap above is the parent's time)
     deadline = t0 + limits.import_timeout
     hard_deadline = t0 + limits.import_timeout + sum(limits.task_timeout[first:]) + 1.0
     open_fds = {res_fd, out_fd}
