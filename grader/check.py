@@ -67,7 +67,7 @@ def _plain(value: object) -> object:
 
 
 def check_exercise(course: CourseDir, ex_id: str, devices: tuple[str, ...] | None) -> ExerciseCheck:
-    from grader.grading import GradeOptions, grade_file, grade_source
+    from grader.grading import GradeOptions, grade_source, reference_submission
     from grader.render import stub_for
 
     result = ExerciseCheck(ex_id)
@@ -83,7 +83,7 @@ def check_exercise(course: CourseDir, ex_id: str, devices: tuple[str, ...] | Non
     opts = GradeOptions(devices=devices)
     try:
         result.problems.extend(_expected_problems(course, ex_id))
-        result.solution = grade_file(course, ex_id, course.solution_file(ex_id), opts)
+        result.solution = grade_source(course, ex_id, reference_submission(course, ex_id, opts), f"{ex_id}.py", opts)
         result.stub = grade_source(course, ex_id, stub_for(course, ex_id), f"{ex_id}.py", opts)
     except GraderError as exc:
         result.problems.append(str(exc))

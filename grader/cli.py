@@ -118,7 +118,7 @@ def grade_exercise(course: CourseDir, ex_id: str, opts: Any, *, announce: bool =
 
     path, created = ensure_stub(course, ex_id, opts.student)
     if created and announce:
-        _info(f"Created {path} from exercises/{ex_id}.yaml: open it and fill in the functions.")
+        _info(f"Created {path} from exercises/{ex_id}.yaml: open it and write your answers.")
     report = grade_file(course, ex_id, path, opts)
     _save_state(course, report, path)
     return report

@@ -255,3 +255,19 @@ def grade_file(course: CourseDir, ex_id: str, path: Path, opts: GradeOptions = G
     except OSError as exc:
         raise UsageError(f"{path}: cannot read the submission ({exc.strerror})") from None
     return grade_source(course, ex_id, source, path.name, opts, launcher)
+
+
+def reference_submission(course: CourseDir, ex_id: str, opts: GradeOptions = GradeOptions()) -> str:
+    """The reference solution as a student would submit it: the solution file,
+    plus each answer task's variable set to the reference's live answer."""
+    source = course.solution_file(ex_id).read_text(encoding="utf-8")
+    exercise = course.exercise(ex_id)
+    answers = [p for p in plan(course, ex_id, exercise, opts) if p.task.kind == "answer"]
+    if not answers:
+        return source
+    solution = load_solution(course, ex_id)
+    lines = [source.rstrip(), "", "# answers computed by the reference solution"]
+    for p in answers:
+        value = references(solution, p, ex_id)[0].expected
+        lines.append(f"{p.task.name} = {value!r}")
+    return "\n".join(lines) + "\n"

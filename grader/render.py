@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -71,8 +70,7 @@ def render_stub(exercise: Exercise, answer_args: dict[str, dict[str, Any]] | Non
                          f"    raise NotImplementedError(\"{task.name}: write your code here\")\n")
         else:
             args = (answer_args or {}).get(task.name) or _plain_args(task)
-            question = textwrap.fill(question_text(task, args), width=88, initial_indent="# ",
-                                     subsequent_indent="# ")
+            question = "\n".join(f"# {line}".rstrip() for line in question_text(task, args).splitlines())
             help_line = f"  # {task.answer_help}" if task.answer_help else ""
             parts.append(f"\n{question}\n{task.name} = {task.placeholder}{help_line}\n")
     return "".join(parts)
