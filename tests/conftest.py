@@ -1,0 +1,66 @@
+"""Shared helpers: run the real CLI in a subprocess, normalise reports for goldens."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = Path(__file__).resolve().parent / "scenarios"
+UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
+
+
+def run_grade(*args: str, cwd: Path | None = None, timeout: float = 120, env: dict[str, str] | None = None,
+              input: str | None = None) -> subprocess.CompletedProcess[str]:
+    """`grade ARGS...` as a user runs it: a separate process, real stdout/stderr/exit code."""
+    full_env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", **(env or {})}
+    return subprocess.run([sys.executable, "-m", "grader", *args], cwd=cwd or ROOT, capture_output=True,
+                          text=True, timeout=timeout, env=full_env, input=input)
+
+
+def normalise(report: Any) -> Any:
+    """Remove what changes between runs and machines: timings and absolute paths."""
+    if isinstance(report, dict):
+        return {k: normalise(v) for k, v in report.items() if k not in ("time_s",)}
+    if isinstance(report, list):
+        return [normalise(v) for v in report]
+    if isinstance(report, str):
+        text = report.replace(str(ROOT), "<ROOT>")
+        return re.sub(r"/tmp/[^\s\"']*", "<TMP>", text)
+    return report
+
+
+def assert_golden(actual: Any, golden: Path) -> None:
+    """Compare with a golden JSON file; UPDATE_GOLDEN=1 rewrites it instead."""
+    actual = normalise(actual)
+    if UPDATE or not golden.exists():
+        golden.write_text(json.dumps(actual, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        if not UPDATE:
+            pytest.fail(f"golden file {golden} did not exist; it has been written, check it and re-run")
+    expected = json.loads(golden.read_text(encoding="utf-8"))
+    assert actual == expected
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    ws = tmp_path / "workspace"
+    ws.mkdir()
+    return ws
+
+
+def grade_submission(ex_id: str, submission: Path, workspace: Path, *extra: str,
+                     timeout: float = 120) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    """Copy a submission into a workspace and grade it with `--format json`."""
+    shutil.copy(submission, workspace / f"{ex_id}.py")
+    proc = run_grade(ex_id, "--workspace", str(workspace), "--format", "json", *extra, timeout=timeout)
+    assert proc.stdout.strip(), f"no report on stdout; stderr: {proc.stderr}"
+    report = json.loads(proc.stdout)  # exactly one JSON document, nothing else
+    return proc, report
