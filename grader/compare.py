@@ -98,7 +98,7 @@ def compare_value(expected: Any, got: Any, *, device: str, check_values: bool, t
         items = got["items"]
         if len(items) != len(expected):
             return Verdict.fail(STRUCTURE, f"{what}: expected {len(expected)} items, got {len(items)}")
-        for i, (e, g) in enumerate(zip(expected, items)):
+        for i, (e, g) in enumerate(zip(expected, items, strict=True)):
             v = compare_value(e, g, device=device, check_values=check_values, tol=tol, what=f"{what}[{i}]")
             if not v.ok:
                 return v
@@ -112,7 +112,8 @@ def compare_value(expected: Any, got: Any, *, device: str, check_values: bool, t
     if isinstance(expected, (bool, int, float, str)) or expected is None:
         if got.get("kind") != "py":
             hint = " (use .item() to get a Python number)" if got.get("kind") == "tensor" else ""
-            return Verdict.fail(TYPE, f"{what}: expected a Python {type(expected).__name__}, got {_type_name(got)}{hint}")
+            return Verdict.fail(TYPE, f"{what}: expected a Python {type(expected).__name__}, "
+                                      f"got {_type_name(got)}{hint}")
         value = got.get("value")
         if isinstance(expected, bool) or isinstance(expected, str) or expected is None:
             ok = type(value) is type(expected) and value == expected
@@ -123,14 +124,16 @@ def compare_value(expected: Any, got: Any, *, device: str, check_values: bool, t
         if not ok:
             return Verdict.fail(VALUES, f"{what}: expected {expected!r}, got {value!r}")
         return PASS
-    return Verdict.fail(TYPE, f"{what}: the reference returned a {type(expected).__name__}, which the grader cannot compare")
+    return Verdict.fail(TYPE, f"{what}: the reference returned a {type(expected).__name__}, "
+                              "which the grader cannot compare")
 
 
 def _compare_tensor(expected: torch.Tensor, got: dict[str, Any], *, device: str, check_values: bool,
                     tol: Tolerance, what: str) -> Verdict:
     if got.get("kind") != "tensor":
         if got.get("tensor_subclass"):
-            return Verdict.fail(PLAIN_TENSOR, f"{what}: expected a plain torch.Tensor, got the subclass {got.get('type')}")
+            return Verdict.fail(PLAIN_TENSOR,
+                                f"{what}: expected a plain torch.Tensor, got the subclass {got.get('type')}")
         return Verdict.fail(PLAIN_TENSOR, f"{what}: expected a torch.Tensor, got {_type_name(got)}")
     value = got.get("value")
     if value is not None and type(value) is not torch.Tensor:
@@ -145,7 +148,8 @@ def _compare_tensor(expected: torch.Tensor, got: dict[str, Any], *, device: str,
         return Verdict.fail(DTYPE, f"{what}: expected dtype {_dtype_name(expected.dtype)}, got {dtype}")
     got_device = str(got.get("device", ""))
     if got_device.split(":")[0] != device:
-        return Verdict.fail(DEVICE, f"{what}: expected a tensor on {device}, got one on {got_device or 'an unknown device'}")
+        return Verdict.fail(DEVICE,
+                            f"{what}: expected a tensor on {device}, got one on {got_device or 'an unknown device'}")
     if not check_values or device == "meta":
         return PASS
     if value is None:
@@ -359,7 +363,7 @@ def judge_task(spec: TaskSpec, refs: list[CaseRef], run_status: str, result: dic
             first_failure = first_failure or f"[{device}] the grader could not read the results"
             continue
         statuses[device] = "passed"
-        for i, (ref, record) in enumerate(zip(refs, records)):
+        for i, (ref, record) in enumerate(zip(refs, records, strict=True)):
             verdict = judge_case(spec, ref, record, device)
             if verdict.ok:
                 continue

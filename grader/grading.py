@@ -153,7 +153,7 @@ def build_job(planned: list[PlannedTask], source: str, filename: str) -> dict[st
 
 
 def _cpu_args(args: dict[str, Any], grads_to: list[str]) -> dict[str, Any]:
-    out = {}
+    out: dict[str, Any] = {}
     for name, value in args.items():
         if isinstance(value, torch.Tensor):
             out[name] = value.detach().clone().requires_grad_(value.requires_grad or name in grads_to)
@@ -176,11 +176,11 @@ def references(solution: types.ModuleType, p: PlannedTask, ex_id: str) -> list[C
         try:
             torch.manual_seed(0)
             expected = fn(**cpu_args)
-            grads = None
+            grads: dict[str, torch.Tensor | None] | None = None
             if p.spec.grads_to and isinstance(expected, torch.Tensor):
                 leaves = [cpu_args[n] for n in p.spec.grads_to]
                 got = torch.autograd.grad(expected.sum(), leaves, allow_unused=True)
-                grads = dict(zip(p.spec.grads_to, got))
+                grads = dict(zip(p.spec.grads_to, got, strict=True))
         except Exception as exc:
             raise SolutionError(f"solutions/{ex_id}.py: {fn_name} raised {type(exc).__name__}: {exc} "
                                 f"on case {i + 1} of task {p.task.name}") from None
@@ -233,7 +233,7 @@ def grade_source(course: CourseDir, ex_id: str, source: str, filename: str,
 
     outcome = runner.run(job, limits_for(course, planned), launcher, while_waiting=compute_references)
     results = []
-    for i, (p, run) in enumerate(zip(planned, outcome.tasks)):
+    for i, (p, run) in enumerate(zip(planned, outcome.tasks, strict=True)):
         if run.status in ("import_error", "import_timeout") or (run.status == "crashed" and run.result is None
                                                               and outcome.import_exception is not None):
             status = "timeout" if run.status == "import_timeout" else "error"

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from grader.course import CourseDir
 from grader.schema import Exercise, Task
 
@@ -78,7 +80,7 @@ def render_stub(exercise: Exercise, answer_args: dict[str, dict[str, Any]] | Non
 
 def _plain_args(task: Task) -> dict[str, Any]:
     case = task.cases[0]
-    return {k: (v.model_dump() if hasattr(v, "model_dump") else v) for k, v in case.args.items()}
+    return {k: (v.model_dump() if isinstance(v, BaseModel) else v) for k, v in case.args.items()}
 
 
 def stub_for(course: CourseDir, ex_id: str, student: str | None = None) -> str:
