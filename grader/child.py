@@ -124,7 +124,8 @@ def encode(value: Any, depth: int = 0) -> dict[str, Any]:
 def _describe_exception(exc: BaseException, filename: str) -> dict[str, Any]:
     """The exception with only the student's own frames."""
     try:
-        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == filename]
+        all_frames = traceback.extract_tb(exc.__traceback__)
+        frames = [f for f in all_frames if f.filename == filename]
         lines = traceback.format_list(frames)
         if _isinstance(exc, SyntaxError) and exc.filename == filename:
             lines = traceback.format_exception_only(_type(exc), exc)[:-1]
@@ -136,7 +137,9 @@ def _describe_exception(exc: BaseException, filename: str) -> dict[str, Any]:
             "type": _type(exc).__name__[:200],
             "message": message,
             "traceback": "".join(lines)[-4000:],
-            "not_implemented": _type(exc) is _NotImplementedError,
+            # the stub's own `raise NotImplementedError`, not one raised inside torch (e.g. on meta)
+            "not_implemented": _type(exc) is _NotImplementedError and bool(all_frames)
+            and all_frames[-1].filename == filename,
         }
     except _BaseException:
         return {"type": "Exception", "message": "<unprintable>", "traceback": "", "not_implemented": False}

@@ -279,6 +279,10 @@ class Judgement:
     devices: dict[str, str]
 
 
+META_NOTE = ("on the meta device tensors have a shape and dtype but no values: create new tensors on the device "
+             "asked for (or your input's device), and do not call .cpu(), .item(), .tolist() or .numpy()")
+
+
 def _exception_feedback(exc: Any) -> tuple[str, str]:
     if not isinstance(exc, dict):
         return EXCEPTION, "your code raised an exception"
@@ -294,6 +298,9 @@ def judge_case(spec: TaskSpec, ref: CaseRef, record: Any, device: str) -> Verdic
         return Verdict.fail(TYPE, "the grader could not read the result of this call")
     if record.get("status") != "ok":
         rule, message = _exception_feedback(record.get("exception"))
+        if rule == EXCEPTION and device == "meta":
+            first, _, rest = message.partition("\n")
+            message = (f"{first} ({META_NOTE})" + (f"\n{rest}" if rest else ""))
         return Verdict.fail(rule, message)
     verdict = check_call(record, rules=spec.rules)
     if not verdict.ok:
