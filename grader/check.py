@@ -7,6 +7,7 @@ every visible case's written `expected` equal to the reference; hints present.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import torch
@@ -38,32 +39,49 @@ def _expected_problems(course: CourseDir, ex_id: str) -> list[str]:
     for p in plan(course, ex_id, exercise, GradeOptions(devices=("cpu",))):
         if p.task.kind != "function" or all(c.expected is None for c in p.task.cases):
             continue
-        for i, (case, ref) in enumerate(zip(p.task.cases, references(solution, p, ex_id))):
+        for i, (case, ref) in enumerate(zip(p.task.cases, references(solution, p, ex_id), strict=True)):
             if case.expected is None:
                 continue
-            reference = ref.expected
-            if isinstance(reference, torch.Tensor):
-                try:
-                    written = torch.tensor(case.expected, dtype=reference.dtype)
-                except (TypeError, ValueError, RuntimeError) as exc:
-                    problems.append(f"{p.task.name} case {i + 1}: expected value cannot be read as a tensor ({exc})")
-                    continue
-                tol = Tolerance(rtol=1e-4, atol=1e-4)
-                ok = written.shape == reference.shape and compare_values(reference, written, tol=tol, what="").ok
-            else:
-                ok = _plain(reference) == _plain(case.expected)
-            if not ok:
+            problem = _disagreement(ref.expected, case.expected)
+            if problem:
                 problems.append(f"{p.task.name} case {i + 1}: the written expected value {case.expected!r} "
-                                f"disagrees with the reference solution")
+                                f"disagrees with the reference solution ({problem})")
     return problems
 
 
-def _plain(value: object) -> object:
-    if isinstance(value, torch.Tensor):
-        return value.tolist()
-    if isinstance(value, (tuple, list)):
-        return [_plain(v) for v in value]
-    return value
+def _disagreement(reference: object, written: object, where: str = "") -> str:
+    """Why a written `expected` value differs from the reference's result ('' when it agrees).
+
+    Numbers agree within 1e-4 (the learner reads rounded values); tuples and
+    lists agree item by item; tensors agree in shape and values.
+    """
+    at = f" at {where}" if where else ""
+    if isinstance(reference, torch.Tensor):
+        try:
+            tensor = torch.tensor(written, dtype=reference.dtype)
+        except (TypeError, ValueError, RuntimeError) as exc:
+            return f"cannot be read as a tensor{at}: {exc}"
+        if tensor.shape != reference.shape:
+            return f"shape {tuple(tensor.shape)} instead of {tuple(reference.shape)}{at}"
+        verdict = compare_values(reference, tensor, tol=Tolerance(rtol=1e-4, atol=1e-4), what="values")
+        return "" if verdict.ok else f"{verdict.message}{at}"
+    if isinstance(reference, (tuple, list)):
+        if not isinstance(written, (tuple, list)) or len(written) != len(reference):
+            return f"the reference gives {len(reference)} items{at}"
+        for i, (r, w) in enumerate(zip(reference, written, strict=True)):
+            problem = _disagreement(r, w, f"{where}[{i}]")
+            if problem:
+                return problem
+        return ""
+    if isinstance(reference, float) and isinstance(written, (int, float)) and not isinstance(written, bool):
+        close = math.isclose(reference, written, rel_tol=1e-4, abs_tol=1e-4)
+        return "" if close else f"the reference gives {reference!r}{at}"
+    if isinstance(reference, torch.dtype):
+        return "" if str(reference).removeprefix("torch.") == str(written).removeprefix("torch.") \
+            else f"the reference gives {reference}{at}"
+    if type(reference) is not type(written) or reference != written:
+        return f"the reference gives {reference!r}{at}"
+    return ""
 
 
 def check_exercise(course: CourseDir, ex_id: str, devices: tuple[str, ...] | None) -> ExerciseCheck:

@@ -114,7 +114,7 @@ def encode(value: Any, depth: int = 0) -> dict[str, Any]:
         return {"kind": "py", "value": value}
     if t is _dtype_cls:
         return {"kind": "dtype", "value": _str(value).replace("torch.", "")}
-    if t in (_list, _tuple, _Size):
+    if t in (_list, _tuple, _Size) or _str(getattr(t, "__module__", "")) == "torch.return_types":
         if depth >= MAX_DEPTH or _len(value) > MAX_ITEMS:
             return {"kind": "other", "type": f"{t.__name__} too large or too deeply nested"}
         return {"kind": "seq", "type": t.__name__, "items": [encode(v, depth + 1) for v in value]}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 import keyword
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -49,21 +49,48 @@ class TensorValue(Strict):
     """Make the input a leaf that requires grad."""
 
 
+class RandintValue(Strict):
+    """A variant integer drawn per student in `[low, high]`: `{randint: [2, 6]}`."""
+
+    randint: tuple[int, int]
+
+
+class ChoiceValue(Strict):
+    """A variant value chosen per student: `{choice: [a, b, c]}`."""
+
+    choice: list[Any] = Field(min_length=1)
+
+
+Dim = Annotated[int, Field(ge=0)] | RandintValue | ChoiceValue
+"""One size of a shape: a whole number, or `{randint: [2, 6]}` / `{choice: [3, 5]}` drawn per case."""
+
+
 class RandomValue(Strict):
     """A seeded random tensor: `{random: randn, shape: [3, 4], dtype: float64}`.
 
     The seed is derived from the exercise, task, case and student id, so every
-    run (and every machine) sees the same numbers.
+    run (and every machine) sees the same numbers. A size may itself be drawn:
+    `shape: [{randint: [1, 5]}, 3]` gives each student (in a `variant:`) their own shape.
     """
 
     random: Literal["randn", "rand", "randint"]
-    shape: list[Annotated[int, Field(ge=0)]]
+    shape: list[Dim]
+    """Sizes of the tensor; each a whole number or a `randint`/`choice` drawn with the case's seed."""
     dtype: DTypeName = "float32"
     low: int = 0
     """Lower bound (inclusive) for `randint`."""
     high: int = 10
     """Upper bound (exclusive) for `randint`."""
     requires_grad: bool = False
+
+    @field_validator("shape")
+    @classmethod
+    def _sizes(cls, shape: list[Any]) -> list[Any]:
+        for i, dim in enumerate(shape):
+            sizes = dim.choice if isinstance(dim, ChoiceValue) else dim.randint if isinstance(dim, RandintValue) else []
+            if any(isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in sizes):
+                raise ValueError(f"size {i} draws from {list(sizes)}; sizes must be whole numbers >= 0")
+        return shape
 
 
 class DTypeValue(Strict):
@@ -76,18 +103,6 @@ class DeviceValue(Strict):
     """The device being checked, passed as a string (`cpu`, `cuda`, `meta`): `{device: checked}`."""
 
     device: Literal["checked"]
-
-
-class RandintValue(Strict):
-    """A variant integer drawn per student in `[low, high]`: `{randint: [2, 6]}`."""
-
-    randint: tuple[int, int]
-
-
-class ChoiceValue(Strict):
-    """A variant value chosen per student: `{choice: [a, b, c]}`."""
-
-    choice: list[Any] = Field(min_length=1)
 
 
 class ShapesValue(Strict):
@@ -115,20 +130,20 @@ def _value_tag(value: Any) -> str:
     return "plain"
 
 
-Plain = Union[int, float, str, bool, None, list[Any]]
+Plain = int | float | str | bool | None | list[Any]
 
 Value = Annotated[
-    Union[
-        Annotated[TensorValue, Tag("tensor")],
-        Annotated[RandomValue, Tag("random")],
-        Annotated[DTypeValue, Tag("dtype")],
-        Annotated[DeviceValue, Tag("device")],
-        Annotated[RandintValue, Tag("randint")],
-        Annotated[ChoiceValue, Tag("choice")],
-        Annotated[ShapesValue, Tag("shapes")],
-        Annotated[dict[str, Any], Tag("mapping")],
-        Annotated[Plain, Tag("plain")],
-    ],
+    (
+        Annotated[TensorValue, Tag("tensor")]
+        | Annotated[RandomValue, Tag("random")]
+        | Annotated[DTypeValue, Tag("dtype")]
+        | Annotated[DeviceValue, Tag("device")]
+        | Annotated[RandintValue, Tag("randint")]
+        | Annotated[ChoiceValue, Tag("choice")]
+        | Annotated[ShapesValue, Tag("shapes")]
+        | Annotated[dict[str, Any], Tag("mapping")]
+        | Annotated[Plain, Tag("plain")]
+    ),
     Discriminator(_value_tag),
 ]
 """An argument value: a plain YAML value, or one of the tagged forms above."""
@@ -164,7 +179,7 @@ class GradientsFlow(Strict):
     feedback: str = "gradients must flow from the output back to the inputs"
 
 
-Rule = Annotated[Union[RequireAutograd, ForbidCalls, GradientsFlow], Field(discriminator="kind")]
+Rule = Annotated[RequireAutograd | ForbidCalls | GradientsFlow, Field(discriminator="kind")]
 
 
 # ---------------------------------------------------------------- cases, tasks
@@ -235,7 +250,8 @@ class Task(Strict):
         try:
             ast.parse(f"def f{sig}:\n    pass\n")
         except SyntaxError as exc:
-            raise ValueError(f"not a valid signature ({exc.msg}); write it like '(x: torch.Tensor) -> torch.Tensor'") from None
+            raise ValueError(f"not a valid signature ({exc.msg}); "
+                             "write it like '(x: torch.Tensor) -> torch.Tensor'") from None
         return sig
 
     @model_validator(mode="after")
@@ -249,7 +265,8 @@ class Task(Strict):
             for i, case in enumerate(self.cases):
                 for arg in list(case.args) + list(case.variant):
                     if arg not in params:
-                        raise ValueError(f"cases[{i}] passes '{arg}', which is not a parameter of {self.name}{self.signature}")
+                        raise ValueError(f"cases[{i}] passes '{arg}', which is not a parameter of "
+                                         f"{self.name}{self.signature}")
         return self
 
     @property

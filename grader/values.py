@@ -56,12 +56,13 @@ def build(spec: Any, rng: random.Random, gen: torch.Generator) -> Any:
         return t.requires_grad_(True) if spec.requires_grad else t
     if isinstance(spec, RandomValue):
         dtype = dtype_of(spec.dtype)
+        shape = tuple(_dim(d, rng) for d in spec.shape)
         if spec.random == "randint":
-            t = torch.randint(spec.low, spec.high, tuple(spec.shape), generator=gen, dtype=dtype)
+            t = torch.randint(spec.low, spec.high, shape, generator=gen, dtype=dtype)
         elif spec.random == "rand":
-            t = torch.rand(tuple(spec.shape), generator=gen, dtype=dtype)
+            t = torch.rand(shape, generator=gen, dtype=dtype)
         else:
-            t = torch.randn(tuple(spec.shape), generator=gen, dtype=dtype)
+            t = torch.randn(shape, generator=gen, dtype=dtype)
         return t.requires_grad_(True) if spec.requires_grad else t
     if isinstance(spec, DTypeValue):
         return dtype_of(spec.dtype)
@@ -75,6 +76,16 @@ def build(spec: Any, rng: random.Random, gen: torch.Generator) -> Any:
     if isinstance(spec, ShapesValue):
         return random_shapes(spec.shapes, rng)
     return spec
+
+
+def _dim(spec: int | RandintValue | ChoiceValue, rng: random.Random) -> int:
+    """One size of a random tensor's shape, drawn when the YAML asks for it."""
+    if isinstance(spec, int):
+        return spec
+    value = build(spec, rng, torch.Generator())
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"a shape size must be a whole number >= 0, got {value!r}")
+    return value
 
 
 def random_shapes(spec: ShapesValue.Spec, rng: random.Random) -> list[list[int]]:
