@@ -137,9 +137,10 @@ def _describe_exception(exc: BaseException, filename: str) -> dict[str, Any]:
             "type": _type(exc).__name__[:200],
             "message": message,
             "traceback": "".join(lines)[-4000:],
-            # the stub's own `raise NotImplementedError`, not one raised inside torch (e.g. on meta)
+            # a `raise NotImplementedError` line of the student's file (the stub's), not one raised
+            # by torch (e.g. `.cpu()` on meta)
             "not_implemented": _type(exc) is _NotImplementedError and bool(all_frames)
-            and all_frames[-1].filename == filename,
+            and all_frames[-1].filename == filename and (all_frames[-1].line or "").startswith("raise"),
         }
     except _BaseException:
         return {"type": "Exception", "message": "<unprintable>", "traceback": "", "not_implemented": False}
