@@ -114,6 +114,10 @@ def _prewarm() -> None:
         torch.autograd.grad((leaf * leaf).sum(), leaf)
     traceback_mod = __import__("traceback")
     traceback_mod.extract_tb(None)
+    try:  # the first op on meta imports sympy and symbolic shapes (~0.6 s): keep them out of a task's time
+        __import__("torch.fx.experimental.symbolic_shapes")
+    except ImportError:
+        pass
 
 
 _warm = False
