@@ -80,6 +80,9 @@ def _type_name(got: dict[str, Any]) -> str:
         return str(got.get("type", "sequence"))
     if kind == "dtype":
         return "torch.dtype"
+    if kind == "tensor":
+        shape = got.get("shape")
+        return f"a tensor of shape {_shape(shape)}" if isinstance(shape, list) else "a tensor"
     name = str(got.get("type", "unknown"))
     return {"builtins.ellipsis": "... (not answered yet)", "builtins.NoneType": "None"}.get(name, name)
 
