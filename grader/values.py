@@ -126,9 +126,8 @@ def describe(value: Any) -> str:
         return str(value)
     if value == DEVICE:
         return "the device being checked"
-    if isinstance(value, list) and value and all(isinstance(v, list) for v in value):
-        return " and ".join(str(tuple(v)) for v in value)
-    return repr(value)
+    text = repr(value)  # lists as written: [[1, 2], [2, 3]] may be data, not shapes
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def to_device(value: Any, device: str) -> Any:
