@@ -10,6 +10,7 @@ import importlib.util
 import sys
 import time
 import types
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -217,6 +218,29 @@ def _import_feedback(run: runner.TaskRun) -> str:
     return f"your file could not be loaded: {run.detail}"
 
 
+_REFERENCES: OrderedDict[tuple[Any, ...], dict[int, list[CaseRef]]] = OrderedDict()
+_REFERENCES_KEPT = 256
+
+
+def _reference_key(course: CourseDir, ex_id: str, opts: GradeOptions) -> tuple[Any, ...]:
+    """References depend on the exercise, its solution and the options (the student's variant);
+    a warm process (batch worker, `grade watch`) computes them once per key."""
+    def stamp(path: Path) -> int:
+        try:
+            return path.stat().st_mtime_ns
+        except OSError:
+            return 0
+
+    return (str(course.root), ex_id, stamp(course.exercise_file(ex_id)), stamp(course.solution_file(ex_id)), opts)
+
+
+def _remember_references(key: tuple[Any, ...], refs: dict[int, list[CaseRef]]) -> None:
+    _REFERENCES[key] = refs
+    _REFERENCES.move_to_end(key)
+    while len(_REFERENCES) > _REFERENCES_KEPT:
+        _REFERENCES.popitem(last=False)
+
+
 def grade_source(course: CourseDir, ex_id: str, source: str, filename: str,
                  opts: GradeOptions = GradeOptions(), launcher: runner.ForkLauncher | None = None) -> ExerciseReport:
     """Grade one submission's source text; the pipeline, in order."""
@@ -224,14 +248,18 @@ def grade_source(course: CourseDir, ex_id: str, source: str, filename: str,
     exercise = course.exercise(ex_id)
     planned = plan(course, ex_id, exercise, opts)
     job = build_job(planned, source, filename)
-    refs: dict[int, list[CaseRef]] = {}
+    key = _reference_key(course, ex_id, opts)
+    cached = _REFERENCES.get(key)
+    refs: dict[int, list[CaseRef]] = cached if cached is not None else {}
 
     def compute_references() -> None:
         solution = load_solution(course, ex_id)
         for i, p in enumerate(planned):
             refs[i] = references(solution, p, ex_id)
+        _remember_references(key, refs)
 
-    outcome = runner.run(job, limits_for(course, planned), launcher, while_waiting=compute_references)
+    outcome = runner.run(job, limits_for(course, planned), launcher,
+                         while_waiting=None if cached is not None else compute_references)
     results = []
     for i, (p, run) in enumerate(zip(planned, outcome.tasks, strict=True)):
         if run.status in ("import_error", "import_timeout") or (run.status == "crashed" and run.result is None
