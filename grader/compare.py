@@ -75,7 +75,7 @@ def _dtype_name(dt: torch.dtype) -> str:
 def _type_name(got: dict[str, Any]) -> str:
     kind = got.get("kind")
     if kind == "py":
-        return type(got.get("value")).__name__
+        return "None" if got.get("value") is None else type(got.get("value")).__name__
     if kind == "seq":
         return str(got.get("type", "sequence"))
     if kind == "dtype":
@@ -84,7 +84,8 @@ def _type_name(got: dict[str, Any]) -> str:
         shape = got.get("shape")
         return f"a tensor of shape {_shape(shape)}" if isinstance(shape, list) else "a tensor"
     name = str(got.get("type", "unknown"))
-    return {"builtins.ellipsis": "... (not answered yet)", "builtins.NoneType": "None"}.get(name, name)
+    name = {"builtins.ellipsis": "... (not answered yet)", "builtins.NoneType": "None"}.get(name, name)
+    return name.removeprefix("builtins.")
 
 
 def compare_value(expected: Any, got: Any, *, device: str, check_values: bool, tol: Tolerance,
@@ -202,21 +203,30 @@ def normalize_answer(got: Any) -> tuple[Any, str]:
     """A quiz answer as plain data: a tuple of ints, a lower-case string, or an explanation why not."""
     if not isinstance(got, dict):
         return None, "the grader could not read your answer"
-    if got.get("kind") == "py" and isinstance(got.get("value"), str):
-        return got["value"].strip().strip("'\"").lower(), ""
-    if got.get("kind") == "py" and isinstance(got.get("value"), int) and not isinstance(got.get("value"), bool):
-        return (got["value"],), ""
-    if got.get("kind") == "seq" and isinstance(got.get("items"), list):
+    kind, value = got.get("kind"), got.get("value")
+    if kind == "py" and isinstance(value, str):
+        text = value.strip().strip("'\"").lower()
+        if text == "error":
+            return text, ""
+        if text and all(ch in "0123456789(),[] " for ch in text):
+            return None, f"{value!r} is a string; write the shape without quotes, as a tuple like (2, 3)"
+        return None, f"{value!r} is not an answer; write a tuple like (2, 3), or the string \"error\" spelt exactly so"
+    if kind == "py" and isinstance(value, int) and not isinstance(value, bool):
+        return (value,), ""
+    if kind == "seq" and isinstance(got.get("items"), list):
         dims = []
         for item in got["items"]:
             v = item.get("value") if isinstance(item, dict) and item.get("kind") == "py" else None
             if not isinstance(v, int) or isinstance(v, bool):
-                return None, "write the shape as a tuple of whole numbers, like (2, 3)"
+                bad = repr(v) if isinstance(item, dict) and item.get("kind") == "py" else \
+                    _type_name(item) if isinstance(item, dict) else "something unreadable"
+                return None, f"write the shape as a tuple of whole numbers, like (2, 3); it contains {bad}"
             dims.append(v)
         return tuple(dims), ""
     if got.get("type") == "builtins.ellipsis":
         return None, "not answered yet: replace ... with your answer"
-    return None, f"expected a tuple like (2, 3) or the string \"error\", got {_type_name(got)}"
+    hint = "; answer with its shape, tuple(t.shape)" if kind == "tensor" else ""
+    return None, f"expected a tuple like (2, 3) or the string \"error\", got {_type_name(got)}{hint}"
 
 
 def compare_answer(expected: Any, got: Any) -> Verdict:
