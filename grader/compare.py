@@ -29,6 +29,8 @@ AUTOGRAD = "use autograd"
 FORBIDDEN = "forbidden call"
 GRADIENTS = "gradients flow"
 TAMPER = "tampering"
+MODIFIES = "changes in place"
+GRAD_FLAGS = "requires_grad / is_leaf"
 ANSWER = "answer"
 
 _DEFAULT_TOL = {
@@ -229,7 +231,7 @@ def normalize_answer(got: Any) -> tuple[Any, str]:
     return None, f"expected a tuple like (2, 3) or the string \"error\", got {_type_name(got)}{hint}"
 
 
-def compare_answer(expected: Any, got: Any) -> Verdict:
+def compare_answer(expected: Any, got: Any, wrong: str | None = None) -> Verdict:
     answer, problem = normalize_answer(got)
     if problem:
         rule = NOT_IMPLEMENTED if problem.startswith("not answered") else ANSWER
@@ -240,8 +242,56 @@ def compare_answer(expected: Any, got: Any) -> Verdict:
         expected = expected.lower()
     if answer == expected:
         return PASS
-    return Verdict.fail(ANSWER, f"{answer!r} is not right; line the shapes up from the rightmost dimension "
-                                "and compare them pair by pair")
+    return Verdict.fail(ANSWER, f"{answer!r} is not right; " + (wrong or "line the shapes up from the rightmost "
+                                                                          "dimension and compare them pair by pair"))
+
+
+def _plain_answer(value: Any) -> Any:
+    """A reference answer in the form `normalize_value_answer` gives a student's."""
+    if isinstance(value, torch.dtype):
+        return _dtype_name(value)
+    if isinstance(value, str):
+        return value.strip().strip("'\"").lower().removeprefix("torch.")
+    if isinstance(value, (tuple, list)):
+        return tuple(_plain_answer(v) for v in value)
+    return value
+
+
+def normalize_value_answer(got: Any) -> tuple[Any, str]:
+    """A `value` quiz answer as plain data: dtypes and "torch.float32" both become "float32",
+    text is compared without case or quotes, lists and tuples alike."""
+    if not isinstance(got, dict):
+        return None, "the grader could not read your answer"
+    kind, value = got.get("kind"), got.get("value")
+    if kind == "dtype" and isinstance(value, str):
+        return value, ""
+    if kind == "py" and isinstance(value, (str, int, float, bool)):
+        return _plain_answer(value), ""
+    if kind == "seq" and isinstance(got.get("items"), list):
+        items = []
+        for item in got["items"]:
+            v, problem = normalize_value_answer(item)
+            if problem:
+                return None, problem
+            items.append(v)
+        return tuple(items), ""
+    if got.get("type") == "builtins.ellipsis":
+        return None, "not answered yet: replace ... with your answer"
+    return None, f"expected a plain value (text, a number, True/False, a tuple or a dtype), got {_type_name(got)}"
+
+
+def compare_value_answer(expected: Any, got: Any, wrong: str | None = None) -> Verdict:
+    answer, problem = normalize_value_answer(got)
+    if problem:
+        rule = NOT_IMPLEMENTED if problem.startswith("not answered") else ANSWER
+        return Verdict.fail(rule, problem)
+    expected = _plain_answer(expected)
+    same = type(answer) is type(expected) and answer == expected
+    if isinstance(expected, float) and isinstance(answer, (int, float)) and not isinstance(answer, bool):
+        same = math.isclose(float(answer), expected, rel_tol=1e-6, abs_tol=1e-9)
+    if same:
+        return PASS
+    return Verdict.fail(ANSWER, f"{answer!r} is not right" + (f"; {wrong}" if wrong else ""))
 
 
 def check_call(record: dict[str, Any], *, rules: dict[str, Any]) -> Verdict:
@@ -257,6 +307,43 @@ def check_call(record: dict[str, Any], *, rules: dict[str, Any]) -> Verdict:
     return PASS
 
 
+def grad_flags(value: Any) -> Any:
+    """`requires_grad` and `is_leaf` of every tensor in a (nested) result, for `check_grad_flags`."""
+    if isinstance(value, torch.Tensor):
+        return {"requires_grad": bool(value.requires_grad), "is_leaf": bool(value.is_leaf)}
+    if isinstance(value, (tuple, list)):
+        return [grad_flags(v) for v in value]
+    return None
+
+
+def compare_grad_flags(flags: Any, got: Any, what: str = "result") -> Verdict:
+    """The child's encoded result has the reference's `requires_grad` and `is_leaf` (types and
+    values were compared before)."""
+    if isinstance(flags, list):
+        items = got.get("items") if isinstance(got, dict) else None
+        for i, (f, g) in enumerate(zip(flags, items if isinstance(items, list) else [], strict=False)):
+            v = compare_grad_flags(f, g, f"{what}[{i}]")
+            if not v.ok:
+                return v
+        return PASS
+    if not isinstance(flags, dict) or not isinstance(got, dict) or got.get("kind") != "tensor":
+        return PASS
+    requires_grad = got.get("requires_grad") is True
+    is_leaf = got.get("has_grad_fn") is not True
+    if requires_grad != flags["requires_grad"]:
+        why = ("it should take part in autograd: make it a leaf with requires_grad_(True) or compute it from one"
+               if flags["requires_grad"] else
+               "it should be cut off from autograd (torch.no_grad(), .detach(), or made without requires_grad)")
+        return Verdict.fail(GRAD_FLAGS, f"{what}: expected requires_grad={flags['requires_grad']}, "
+                                        f"got {requires_grad}; {why}")
+    if is_leaf != flags["is_leaf"]:
+        why = ("it has a grad_fn, so it was computed from a tensor that requires grad; a leaf is created "
+               "directly (or detached) and then marked with requires_grad_(True)" if flags["is_leaf"] else
+               "it should be computed from a leaf, so that it records a grad_fn")
+        return Verdict.fail(GRAD_FLAGS, f"{what}: expected is_leaf={flags['is_leaf']}, got {is_leaf}; {why}")
+    return PASS
+
+
 # ---------------------------------------------------------------- a whole task
 
 @dataclass(frozen=True)
@@ -267,6 +354,10 @@ class CaseRef:
     expected: Any
     label: str
     grads: dict[str, torch.Tensor | None] | None = None
+    after: dict[str, torch.Tensor] | None = None
+    """The `modifies` arguments as the reference left them."""
+    flags: Any = None
+    """`grad_flags` of the reference's result, when the task checks them."""
 
 
 @dataclass(frozen=True)
@@ -283,6 +374,11 @@ class TaskSpec:
     check_inputs: bool
     check_repeat: bool
     grads_to: list[str]
+    modifies: tuple[str, ...] = ()
+    grad_flags: bool = False
+    result_device: str | None = None
+    answer_form: str = "shape"
+    wrong_answer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -319,13 +415,28 @@ def judge_case(spec: TaskSpec, ref: CaseRef, record: Any, device: str) -> Verdic
     if not verdict.ok:
         return verdict
     check_values = device in spec.values_on
-    verdict = compare_value(ref.expected, record.get("output"), device=device, check_values=check_values, tol=spec.tol)
+    out_device = spec.result_device or device
+    verdict = compare_value(ref.expected, record.get("output"), device=out_device, check_values=check_values,
+                            tol=spec.tol)
     if not verdict.ok:
         return verdict
+    if spec.grad_flags:
+        verdict = compare_grad_flags(ref.flags, record.get("output"))
+        if not verdict.ok:
+            return verdict
+    after = record.get("inputs_after")
+    for name in spec.modifies:
+        expected_after = (ref.after or {}).get(name)
+        if expected_after is None:
+            continue
+        got = after.get(name) if isinstance(after, dict) else None
+        v = compare_value(expected_after, got, device=device, check_values=check_values, tol=spec.tol, what=name)
+        if not v.ok:
+            return Verdict.fail(MODIFIES, f"`{name}` after the call: {v.message.removeprefix(name + ': ')}; "
+                                          f"this function must change `{name}` in place")
     if spec.check_inputs:
-        after = record.get("inputs_after")
         for name, original in ref.args.items():
-            if not isinstance(original, torch.Tensor):
+            if not isinstance(original, torch.Tensor) or name in spec.modifies:
                 continue
             got = after.get(name) if isinstance(after, dict) else None
             v = compare_value(original.detach(), got, device=device, check_values=check_values, tol=Tolerance(0, 0),
@@ -334,7 +445,8 @@ def judge_case(spec: TaskSpec, ref: CaseRef, record: Any, device: str) -> Verdic
                 return Verdict.fail(INPUTS, f"your function changed its input `{name}` in place ({v.message}); "
                                             "work on a copy instead")
     if spec.check_repeat:
-        v = compare_value(ref.expected, record.get("second"), device=device, check_values=check_values, tol=spec.tol)
+        v = compare_value(ref.expected, record.get("second"), device=out_device, check_values=check_values,
+                          tol=spec.tol)
         if not v.ok:
             return Verdict.fail(REPEAT, f"calling {spec.name} a second time with the same inputs gave a different "
                                         f"result ({v.message}); did gradients accumulate in .grad? "
@@ -368,7 +480,8 @@ def judge_task(spec: TaskSpec, refs: list[CaseRef], run_status: str, result: dic
     if "missing" in result:
         return Judgement("error", str(result["missing"]), {d: "error" for d in spec.devices})
     if spec.kind == "answer":
-        verdict = compare_answer(refs[0].expected, result.get("answer"))
+        compare = compare_value_answer if spec.answer_form == "value" else compare_answer
+        verdict = compare(refs[0].expected, result.get("answer"), spec.wrong_answer)
         status = "passed" if verdict.ok else "failed"
         return Judgement(status, "" if verdict.ok else f"[{verdict.rule}] {verdict.message}", {"cpu": status})
     per_device = result.get("devices")

@@ -19,12 +19,12 @@ from typing import Any
 import torch
 
 from grader import runner
-from grader.compare import CaseRef, TaskSpec, Tolerance, judge_task
+from grader.compare import CaseRef, TaskSpec, Tolerance, grad_flags, judge_task
 from grader.course import CourseDir
 from grader.errors import GraderError, UsageError
 from grader.results import ExerciseReport, TaskResult
 from grader.schema import Exercise, ForbidCalls, GradientsFlow, RequireAutograd, Task
-from grader.values import DEVICE, case_args, describe, seed_for
+from grader.values import DEVICE, case_args, describe, is_numpy_marker, numpy_of, seed_for
 
 ALL_DEVICES = ("cpu", "cuda", "mps", "meta")
 
@@ -126,6 +126,8 @@ def plan(course: CourseDir, ex_id: str, exercise: Exercise, opts: GradeOptions) 
             name=task.name, kind=task.kind, points=task.points, devices=devices, values_on=values_on,
             tol=Tolerance(task.rtol, task.atol), rules=rules,
             check_inputs=task.check_inputs_unchanged, check_repeat=task.check_repeatable, grads_to=grads_to,
+            modifies=tuple(task.modifies), grad_flags=task.check_grad_flags, result_device=task.result_device,
+            answer_form=task.answer_form, wrong_answer=task.wrong_answer,
         )
         cases = [
             case_args(case, seed=seed_for(ex_id, task.name, i, opts.student or ""), student=opts.student)
@@ -159,6 +161,8 @@ def _cpu_args(args: dict[str, Any], grads_to: list[str]) -> dict[str, Any]:
     for name, value in args.items():
         if isinstance(value, torch.Tensor):
             out[name] = value.detach().clone().requires_grad_(value.requires_grad or name in grads_to)
+        elif is_numpy_marker(value):
+            out[name] = numpy_of(value)
         elif value == DEVICE:
             out[name] = "cpu"
         else:
@@ -186,9 +190,11 @@ def references(solution: types.ModuleType, p: PlannedTask, ex_id: str) -> list[C
         except Exception as exc:
             raise SolutionError(f"solutions/{ex_id}.py: {fn_name} raised {type(exc).__name__}: {exc} "
                                 f"on case {i + 1} of task {p.task.name}") from None
+        flags = grad_flags(expected) if p.spec.grad_flags else None
+        after = {n: cpu_args[n].detach().clone() for n in p.spec.modifies if isinstance(cpu_args.get(n), torch.Tensor)}
         expected = _detach_all(expected)
         label = ", ".join(f"{k}={describe(v)}" for k, v in args.items()) or "no arguments"
-        refs.append(CaseRef(args=args, expected=expected, label=label, grads=grads))
+        refs.append(CaseRef(args=args, expected=expected, label=label, grads=grads, after=after, flags=flags))
     return refs
 
 

@@ -24,6 +24,7 @@ from pydantic import (
 FORMAT_VERSION = 1
 
 DeviceName = Literal["cpu", "cuda", "mps", "meta"]
+NumpyDTypeName = Literal["float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool"]
 DTypeName = Literal[
     "float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64",
     "uint8", "bool", "complex64",
@@ -93,6 +94,22 @@ class RandomValue(Strict):
         return shape
 
 
+class NumpyValue(Strict):
+    """A NumPy array, built inside the student's process right before the call:
+    `{numpy: [[1, 2], [3, 4]], dtype: float64}` or
+    `{numpy: {random: randn, shape: [3, 4], dtype: float64}}`.
+
+    Only tensors and plain values cross between the grader and the student's
+    process, so the array travels as a tensor and becomes an `ndarray` there.
+    Tasks that take one run on `cpu` only (`devices: [cpu]`, `meta: false`).
+    """
+
+    numpy: list[Any] | RandomValue
+    """The array's data as a nested list, or a seeded random tensor spec."""
+    dtype: NumpyDTypeName | None = None
+    """Element type of a literal array; default as `numpy.array` infers it (int64 / float64)."""
+
+
 class DTypeValue(Strict):
     """A `torch.dtype` passed as an argument: `{dtype: float64}`."""
 
@@ -123,7 +140,7 @@ class ShapesValue(Strict):
 
 def _value_tag(value: Any) -> str:
     if isinstance(value, dict):
-        for key in ("tensor", "random", "dtype", "device", "randint", "choice", "shapes"):
+        for key in ("tensor", "random", "numpy", "dtype", "device", "randint", "choice", "shapes"):
             if key in value:
                 return key
         return "mapping"
@@ -136,6 +153,7 @@ Value = Annotated[
     (
         Annotated[TensorValue, Tag("tensor")]
         | Annotated[RandomValue, Tag("random")]
+        | Annotated[NumpyValue, Tag("numpy")]
         | Annotated[DTypeValue, Tag("dtype")]
         | Annotated[DeviceValue, Tag("device")]
         | Annotated[RandintValue, Tag("randint")]
@@ -225,8 +243,22 @@ class Task(Strict):
     rtol: float | None = Field(None, ge=0)
     atol: float | None = Field(None, ge=0)
     check_inputs_unchanged: bool = True
+    """Require every tensor argument to be unchanged after the call (except those in `modifies`)."""
     check_repeatable: bool = True
     """Call twice and require the same result (catches accumulating `.grad`)."""
+    modifies: list[str] = []
+    """Arguments the function is meant to change in place (`out=`, `add_`, an optimiser step):
+    after the call each must hold what the reference solution left in it."""
+    check_grad_flags: bool = False
+    """Also compare `requires_grad` and `is_leaf` of every returned tensor with the reference's."""
+    result_device: DeviceName | None = None
+    """Returned tensors must be on this device whatever device is checked (e.g. `cpu` for a
+    function that brings results back to the host); default: the device being checked."""
+    answer_form: Literal["shape", "value"] = "shape"
+    """For answer tasks: `shape` takes a tuple of sizes or the string "error"; `value` takes any
+    plain value (text, number, bool, tuple, a dtype such as torch.float32 or "float32")."""
+    wrong_answer: str | None = None
+    """For answer tasks: the feedback after a well-formed but wrong answer."""
     rules: list[Rule] = []
     hints: list[str] = []
     cases: list[Case] = Field(min_length=1)
@@ -262,6 +294,9 @@ class Task(Strict):
             raise ValueError("an answer task takes exactly one case (the arguments of its question)")
         if self.kind == "function":
             params = self.parameters
+            for arg in self.modifies:
+                if arg not in params:
+                    raise ValueError(f"modifies names '{arg}', which is not a parameter of {self.name}{self.signature}")
             for i, case in enumerate(self.cases):
                 for arg in list(case.args) + list(case.variant):
                     if arg not in params:

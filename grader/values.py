@@ -18,6 +18,7 @@ from grader.schema import (
     ChoiceValue,
     DeviceValue,
     DTypeValue,
+    NumpyValue,
     RandintValue,
     RandomValue,
     ShapesValue,
@@ -26,6 +27,19 @@ from grader.schema import (
 
 DEVICE = {"$device": "checked"}
 """Marker for 'the device under test'; the child replaces it with the device name."""
+
+NUMPY = "$numpy"
+"""Key of the marker `{"$numpy": tensor}`: the child (and the reference) get `tensor.numpy()`,
+a fresh array per call; only tensors and plain values travel to the child."""
+
+
+def is_numpy_marker(value: Any) -> bool:
+    return type(value) is dict and set(value) == {NUMPY} and isinstance(value[NUMPY], torch.Tensor)
+
+
+def numpy_of(marker: dict[str, Any]) -> Any:
+    """The array a NumPy marker stands for (a fresh copy)."""
+    return marker[NUMPY].detach().clone().numpy()
 
 
 def seed_for(*parts: object) -> int:
@@ -64,6 +78,12 @@ def build(spec: Any, rng: random.Random, gen: torch.Generator) -> Any:
         else:
             t = torch.randn(shape, generator=gen, dtype=dtype)
         return t.requires_grad_(True) if spec.requires_grad else t
+    if isinstance(spec, NumpyValue):
+        if isinstance(spec.numpy, RandomValue):
+            return {NUMPY: build(spec.numpy, rng, gen)}
+        import numpy as np
+
+        return {NUMPY: torch.from_numpy(np.array(spec.numpy, dtype=spec.dtype))}
     if isinstance(spec, DTypeValue):
         return dtype_of(spec.dtype)
     if isinstance(spec, DeviceValue):
@@ -124,6 +144,9 @@ def describe(value: Any) -> str:
         return f"tensor of shape {tuple(value.shape)}, {str(value.dtype).replace('torch.', '')}"
     if isinstance(value, torch.dtype):
         return str(value)
+    if is_numpy_marker(value):
+        t = value[NUMPY]
+        return f"NumPy array of shape {tuple(t.shape)}, {str(t.dtype).replace('torch.', '')}"
     if value == DEVICE:
         return "the device being checked"
     text = repr(value)  # lists as written: [[1, 2], [2, 3]] may be data, not shapes
@@ -134,6 +157,8 @@ def to_device(value: Any, device: str) -> Any:
     """Inputs as the student's function sees them on `device` (fresh copies)."""
     if isinstance(value, torch.Tensor):
         return value.detach().to(device).clone().requires_grad_(value.requires_grad)
+    if is_numpy_marker(value):
+        return numpy_of(value)
     if value == DEVICE:
         return device
     if isinstance(value, list):
