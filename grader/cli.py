@@ -306,6 +306,96 @@ def check_cmd(devices: str | None, course_path: Path | None) -> None:
     sys.exit(0 if ok else 1)
 
 
+@cli.command("batch")
+@click.argument("submissions", required=False, type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder for <student>.json, summary.csv, junit.xml and scores.png (default: grades/).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), help="Warm workers (default: the number of cores).")
+@click.option("--resume", is_flag=True,
+              help="Skip students whose submission (and the course) did not change since the last run into --out.")
+@click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="Grade on this machine, or on a dask.distributed cluster (--scheduler).")
+@click.option("--scheduler", metavar="ADDRESS", help="The dask scheduler, e.g. tcp://scheduler-host:8786.")
+@click.option("--exercise", help="Grade only this exercise (a student's single unnamed file is taken to be it).")
+@click.option("--variants", is_flag=True,
+              help="Grade each student's own variant, as rendered by `grade render --student <student>`.")
+@click.option("--progress/--no-progress", default=None,
+              help="Progress bar with ETA on stderr (default: when stderr is a terminal).")
+@click.option("--nbgrader", "nbgrader_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Grade COURSE_DIR/submitted/<student>/<ID>/*.ipynb into nbgrader's gradebook (with --assignment).")
+@click.option("--assignment", help="The nbgrader assignment id (with --nbgrader).")
+@common_options
+def batch_cmd(submissions: Path | None, out: Path | None, jobs: int | None, resume: bool, executor: str,
+              scheduler: str | None, exercise: str | None, variants: bool, progress: bool | None,
+              nbgrader_dir: Path | None, assignment: str | None, workspace: Path | None, course_path: Path | None,
+              fmt: str, output: Path | None, devices: str | None, student: str | None,
+              timeout: float | None) -> None:
+    """Grade a class: SUBMISSIONS/<student>/<exercise>.py (or a notebook, or <student>.py),
+    each isolated, on warm workers; writes one report per student and a summary."""
+    from grader.batch import default_jobs
+
+    if workspace is not None:
+        raise UsageError("grade batch reads SUBMISSIONS, not a workspace; drop --workspace")
+    course = _open(course_path, None)
+    opts = _options(devices, timeout, None)
+    jobs = jobs or default_jobs()
+    if nbgrader_dir is not None:
+        if submissions is not None or assignment is None:
+            raise UsageError("use either `grade batch SUBMISSIONS` or `grade batch --nbgrader COURSE_DIR "
+                             "--assignment ID`")
+        try:
+            from grader.notebook import batch_nbgrader
+        except ImportError:
+            raise UsageError("grading nbgrader submissions is not available in this installation "
+                             "(grader.notebook.batch_nbgrader is missing)") from None
+        sys.exit(batch_nbgrader(course, nbgrader_dir, assignment, opts, jobs, out))
+    if submissions is None:
+        raise UsageError("missing SUBMISSIONS: the folder with one folder (or file) per student; "
+                         "or --nbgrader COURSE_DIR --assignment ID")
+    if assignment is not None:
+        raise UsageError("--assignment goes with --nbgrader COURSE_DIR")
+    if scheduler is not None and executor != "dask":
+        raise UsageError("--scheduler goes with --executor dask")
+    from grader import batch, reports
+
+    result = batch.run_batch(course, submissions, out or Path("grades"), opts, jobs, executor=executor,
+                             scheduler=scheduler, resume=resume,
+                             progress=sys.stderr.isatty() if progress is None else progress,
+                             exercise=exercise, student=student, variants=variants, gradescope=fmt == "gradescope")
+    for note in result.notes:
+        _info(f"note: {note}")
+    for problem in result.stats.problems:
+        _info(f"warning: {problem}")
+    if fmt == "table":
+        if output is None:
+            reports.print_batch_summary(course, result.reports)
+        else:
+            from io import StringIO
+
+            from rich.console import Console
+
+            buf = StringIO()
+            reports.print_batch_summary(course, result.reports, console=Console(file=buf, width=120, no_color=True))
+            reports.write_atomic(output, buf.getvalue())
+    else:
+        text = {"json": batch.summary_json, "gradescope": batch.gradescope_json}.get(fmt, None)
+        rendered = text(result) if text else reports.to_junit_batch(result.reports)
+        if output is None:
+            sys.stdout.write(rendered)
+            sys.stdout.flush()
+        else:
+            reports.write_atomic(output, rendered)
+    stats = result.stats
+    per = f", {stats.seconds / stats.submissions * 1000:.0f} ms per submission" if stats.submissions else ""
+    _info(f"graded {len(result.graded)} student(s)" + (f", kept {len(result.resumed)} unchanged" if resume else "")
+          + f" in {stats.seconds:.1f} s on {stats.workers} worker(s){per}; reports in {result.out}/")
+    if stats.config_errors:
+        for problem in stats.config_errors:
+            _info(f"error: {problem}")
+        sys.exit(2)
+    sys.exit(0)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: one place turns exceptions into messages and exit codes."""
     try:

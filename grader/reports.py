@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import tempfile
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from grader.results import Report, exercises_of
+from grader.results import ExerciseReport, Report, exercises_of
+
+if TYPE_CHECKING:
+    from grader.course import CourseDir
 
 STATUS_STYLE = {"passed": "green", "failed": "yellow", "error": "red", "timeout": "magenta"}
 STATUS_MARK = {"passed": "✔", "failed": "✘", "error": "✘", "timeout": "⏱"}
@@ -56,13 +64,20 @@ def print_table(report: Report, *, console: object | None = None, show_output: b
         con.print(f"[bold]Total: {_points(report.score)}/{_points(report.max_score)} points[/]")
 
 
-def write_atomic(path: Path, text: str) -> None:
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def write_atomic(path: Path, data: str | bytes) -> None:
     """Write via a temp file in the same folder and os.replace: readers never see half a report."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        os.fchmod(fd, 0o666 & ~_umask())  # as open() would create it, not mkstemp's 0600
+        with os.fdopen(fd, "wb") as f:
+            f.write(data.encode("utf-8") if isinstance(data, str) else data)
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -72,42 +87,159 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
+# ---------------------------------------------------------------- JUnit XML
+
+def _junit_suite(ex: ExerciseReport, name: str, classname: str) -> ET.Element:
+    """One <testsuite> per exercise, one <testcase> per task, in the order of the common JUnit
+    schema (properties, testcase*, system-out)."""
+    failures = sum(t.status == "failed" for t in ex.tasks)
+    errors = sum(t.status in ("error", "timeout") for t in ex.tasks)
+    suite = ET.Element("testsuite", name=name, tests=str(len(ex.tasks)), failures=str(failures),
+                       errors=str(errors), skipped="0", time=f"{ex.seconds:.3f}")
+    props = ET.SubElement(suite, "properties")
+    for key, value in (("score", _points(ex.score)), ("max_score", _points(ex.max_score)),
+                       ("isolation", ex.isolation)):
+        ET.SubElement(props, "property", name=key, value=value)
+    for t in ex.tasks:
+        case = ET.SubElement(suite, "testcase", name=t.name, classname=classname, time="0")
+        first = t.feedback.splitlines()[0] if t.feedback.strip() else t.status
+        if t.status == "failed":
+            ET.SubElement(case, "failure", message=_xml_text(first[:500]), type="failed").text = _xml_text(t.feedback)
+        elif t.status in ("error", "timeout"):
+            ET.SubElement(case, "error", message=_xml_text(first[:500]), type=t.status).text = _xml_text(t.feedback)
+        out = f"{_points(t.score)}/{_points(t.max_score)} points" + (f"\n{t.feedback}" if t.feedback else "")
+        ET.SubElement(case, "system-out").text = _xml_text(out)
+    if ex.output:
+        ET.SubElement(suite, "system-out").text = _xml_text(ex.output)
+    return suite
+
+
+def _xml_text(text: str) -> str:
+    """XML 1.0 cannot hold most control characters, whatever the student printed."""
+    return "".join(ch if ch in "\t\n\r" or (" " <= ch <= "\ud7ff") or ("\ue000" <= ch <= "\ufffd")
+                   or ch >= "\U00010000" else "\ufffd" for ch in text)
+
+
+def _junit_document(suites: list[ET.Element]) -> str:
+    root = ET.Element("testsuites", name="grade")
+    for key in ("tests", "failures", "errors"):
+        root.set(key, str(sum(int(s.get(key, "0")) for s in suites)))
+    root.set("time", f"{sum(float(s.get('time', '0')) for s in suites):.3f}")
+    root.extend(suites)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
 def to_junit(report: Report) -> str:
-    """JUnit XML: one testsuite per exercise, one testcase per task."""
-    from junitparser import Error, Failure, JUnitXml, Skipped, TestCase, TestSuite  # noqa: F401
+    """JUnit XML: one testsuite per exercise, one testcase per task (failed: <failure>,
+    error or timeout: <error>), the score as suite properties."""
+    prefix = f"{report.student}." if report.student else ""
+    return _junit_document([_junit_suite(ex, f"{prefix}{ex.exercise}", f"{prefix}{ex.exercise}")
+                            for ex in exercises_of(report)])
 
-    xml = JUnitXml("grade")
-    for ex in exercises_of(report):
-        suite = TestSuite(ex.exercise)
-        for t in ex.tasks:
-            case = TestCase(t.name, classname=ex.exercise, time=0.0)
-            message = t.feedback.splitlines()[0] if t.feedback else t.status
-            if t.status == "failed":
-                case.result = [Failure(message, "failed")]
-            elif t.status in ("error", "timeout"):
-                case.result = [Error(message, t.status)]
-            if t.feedback:
-                case.system_out = t.feedback
-            suite.add_testcase(case)
-        suite.add_property("score", f"{ex.score:g}")
-        suite.add_property("max_score", f"{ex.max_score:g}")
-        xml.add_testsuite(suite)
-    text: str = xml.tostring().decode() if isinstance(xml.tostring(), bytes) else str(xml.tostring())
-    return text if text.endswith("\n") else text + "\n"
 
+def to_junit_batch(reports: Mapping[str, Report]) -> str:
+    """A class in one JUnit file: a testsuite per student and exercise (`alice.exercise3`)."""
+    return _junit_document([_junit_suite(ex, f"{student}.{ex.exercise}", f"{student}.{ex.exercise}")
+                            for student, report in reports.items() for ex in exercises_of(report)])
+
+
+# ---------------------------------------------------------------- Gradescope
 
 def to_gradescope(report: Report) -> str:
-    """Gradescope's results.json."""
+    """Gradescope's results.json: the score, and one test per task with its points and feedback."""
     tests = []
-    for ex in exercises_of(report):
+    exercises = exercises_of(report)
+    for ex in exercises:
         for t in ex.tasks:
             tests.append({"name": f"{ex.exercise}: {t.name}", "score": t.score, "max_score": t.max_score,
                           "status": "passed" if t.status == "passed" else "failed",
-                          "output": t.feedback or "passed", "visibility": "visible"})
-    output = "\n".join(f"{ex.exercise}: {ex.score:g}/{ex.max_score:g}" for ex in exercises_of(report))
-    data = {"score": report.score, "output": output, "visibility": "visible", "stdout_visibility": "hidden",
+                          "output": t.feedback or "passed", "output_format": "text", "visibility": "visible"})
+    output = "\n".join(f"{ex.exercise}: {_points(ex.score)}/{_points(ex.max_score)} points" for ex in exercises)
+    data = {"score": report.score, "execution_time": round(sum(ex.seconds for ex in exercises), 3),
+            "output": output, "output_format": "text", "visibility": "visible", "stdout_visibility": "hidden",
             "tests": tests}
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+# ---------------------------------------------------------------- a class (grade batch)
+
+def _exercise_order(reports: Mapping[str, Report], course_order: list[str]) -> list[str]:
+    seen = {ex.exercise for r in reports.values() for ex in exercises_of(r)}
+    return [e for e in course_order if e in seen] + sorted(seen - set(course_order))
+
+
+def summary_csv(course: CourseDir, reports: Mapping[str, Report]) -> str:
+    """One row per student; columns: total, then each exercise and each of its tasks."""
+    exercises = _exercise_order(reports, course.exercise_ids)
+    tasks = {e: [t.name for t in course.exercise(e).tasks] for e in exercises}
+    header = ["student", "score", "max_score"]
+    for e in exercises:
+        header += [e] + [f"{e}.{t}" for t in tasks[e]]
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header)
+    for student, report in reports.items():
+        by_ex = {ex.exercise: ex for ex in exercises_of(report)}
+        row = [student, _points(report.score), _points(report.max_score)]
+        for e in exercises:
+            ex = by_ex.get(e)
+            scores = {t.name: t.score for t in ex.tasks} if ex else {}
+            row += [_points(ex.score) if ex else ""] + [_points(scores[t]) if t in scores else "" for t in tasks[e]]
+        writer.writerow(row)
+    return buf.getvalue()
+
+
+def scores_png(course: CourseDir, reports: Mapping[str, Report]) -> bytes:
+    """A histogram of the students' totals for each exercise (matplotlib, no display needed)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    exercises = _exercise_order(reports, course.exercise_ids)
+    cols = min(3, max(1, len(exercises)))
+    rows = max(1, -(-len(exercises) // cols))
+    fig = Figure(figsize=(4.2 * cols, 3.2 * rows), layout="constrained")
+    FigureCanvasAgg(fig)
+    for i, e in enumerate(exercises):
+        ax = fig.add_subplot(rows, cols, i + 1)
+        graded = [ex for r in reports.values() for ex in exercises_of(r) if ex.exercise == e]
+        scores = [ex.score for ex in graded]
+        top = max((ex.max_score for ex in graded), default=1.0) or 1.0
+        step = max(top / 20, 0.5) if top > 20 else 1.0
+        edges = [k * step - step / 2 for k in range(int(top / step) + 2)]
+        ax.hist(scores, bins=edges, color="#4878a8", edgecolor="white")
+        mean = sum(scores) / len(scores) if scores else 0.0
+        ax.set_title(f"{e}: {len(scores)} submissions, mean {mean:.3g}/{_points(top)}", fontsize=9)
+        ax.set_xlabel("points")
+        ax.set_ylabel("students")
+        ax.set_xlim(-step / 2 - 0.25, top + step / 2 + 0.25)
+    if not exercises:
+        fig.add_subplot(1, 1, 1).set_title("no submissions")
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    return buf.getvalue()
+
+
+def print_batch_summary(course: CourseDir, reports: Mapping[str, Report], *, console: object | None = None) -> None:
+    """`grade batch`'s table: per exercise, how the class did (the per-student files have the rest)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    con = console if isinstance(console, Console) else Console(highlight=False)
+    table = Table(title=f"{len(reports)} students", title_justify="left")
+    for col, justify in (("exercise", "left"), ("submissions", "right"), ("mean", "right"), ("median", "right"),
+                         ("full marks", "right"), ("errors", "right"), ("timeouts", "right")):
+        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    for e in _exercise_order(reports, course.exercise_ids):
+        graded = [ex for r in reports.values() for ex in exercises_of(r) if ex.exercise == e]
+        scores = sorted(ex.score for ex in graded)
+        top = max((ex.max_score for ex in graded), default=0.0)
+        median = (scores[(len(scores) - 1) // 2] + scores[len(scores) // 2]) / 2 if scores else 0.0
+        table.add_row(e, str(len(graded)), f"{sum(scores) / len(scores):.3g}/{_points(top)}" if scores else "-",
+                      f"{median:g}", str(sum(ex.full_marks for ex in graded)),
+                      str(sum(any(t.status == "error" for t in ex.tasks) for ex in graded)),
+                      str(sum(any(t.status == "timeout" for t in ex.tasks) for ex in graded)))
+    con.print(table)
 
 
 RENDERERS = {"json": to_json, "junit": to_junit, "gradescope": to_gradescope}

@@ -1,0 +1,562 @@
+"""Grading a whole class: find the submissions, grade them on warm workers, write the reports.
+
+`grade_many` is the engine (local warm workers, or a dask cluster); `run_batch`
+is what `grade batch` does with it: one report per student, `summary.csv`,
+`junit.xml` and `scores.png`, all written atomically, with `--resume`.
+"""
+
+from __future__ import annotations
+
+import ast
+import csv
+import hashlib
+import io
+import json
+import os
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from grader.course import CourseDir
+from grader.errors import UsageError
+from grader.results import CourseReport, ExerciseReport, Report, TaskResult, exercises_of
+
+EXECUTORS = ("local", "dask")
+MAX_SOURCE_BYTES = 1 << 20
+SKIP_NAMES = {"__pycache__", ".ipynb_checkpoints", "node_modules"}
+STATE_FILE = ".grade-batch.json"
+RESERVED = {"summary.csv", "junit.xml", "scores.png", STATE_FILE}
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One student's file for one exercise, as source text."""
+
+    student: str
+    exercise: str
+    source: str
+    filename: str
+
+
+@dataclass
+class BatchStats:
+    """What a batch cost; filled in by `grade_many`."""
+
+    submissions: int = 0
+    workers: int = 0
+    seconds: float = 0.0
+    """Wall time of grading, warm-up included."""
+    warmup_seconds: float = 0.0
+    """Warm-up in the parent: one grading of each exercise's reference solution."""
+    replaced_workers: int = 0
+    worker_peak_rss_kb: int = 0
+    child_peak_rss_kb: int = 0
+    problems: list[str] = field(default_factory=list)
+    """Submissions that could not be graded for a reason that is not the student's."""
+    config_errors: list[str] = field(default_factory=list)
+
+
+# ------------------------------------------------------------------ discovery
+
+def notebook_source(text: str) -> str:
+    """The code of a notebook as one Python file: code cells in order, IPython magics
+    commented out, nbgrader's autograder test cells left out."""
+    nb = json.loads(text)
+    if not isinstance(nb, dict):
+        raise ValueError("not a notebook (expected a JSON object)")
+    cells = nb.get("cells")
+    if cells is None and isinstance(nb.get("worksheets"), list) and nb["worksheets"]:
+        cells = nb["worksheets"][0].get("cells")  # nbformat 3
+    if not isinstance(cells, list):
+        raise ValueError("not a notebook (no list of cells)")
+    parts = []
+    for cell in cells:
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        meta = cell.get("metadata", {})
+        nbg = meta.get("nbgrader", {}) if isinstance(meta, dict) else {}
+        if isinstance(nbg, dict) and nbg.get("grade") and not nbg.get("solution"):
+            continue  # an autograder test cell: tests are ours to run, not the notebook's
+        source = cell.get("source", cell.get("input", ""))
+        if isinstance(source, list):
+            source = "".join(str(s) for s in source)
+        if not isinstance(source, str):
+            continue
+        lines = source.splitlines()
+        if lines and lines[0].lstrip().startswith("%%") and lines[0].split()[0] not in ("%%time", "%%timeit"):
+            continue  # a cell in another language (%%bash, %%html, ...)
+        parts.append("\n".join(f"# {line}" if line.lstrip().startswith(("%", "!")) else line for line in lines))
+    return "\n\n".join(parts) + "\n"
+
+
+def _read_source(path: Path) -> str:
+    """The submission's code; an unreadable file becomes code that explains itself when graded."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_SOURCE_BYTES:
+            return _explain(f"{path.name} is {size} bytes, more than the {MAX_SOURCE_BYTES} allowed")
+        text = path.read_text(encoding="utf-8", errors="replace")
+        return notebook_source(text) if path.suffix == ".ipynb" else text
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return _explain(f"{path.name} could not be read as a {'notebook' if path.suffix == '.ipynb' else 'file'}: "
+                        f"{exc}")
+
+
+def _explain(message: str) -> str:
+    """Source whose only effect is an import error with `message` (so the report says it)."""
+    return f"raise RuntimeError({message!r})\n"
+
+
+def _defined_names(source: str) -> set[str]:
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return set()
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(t.id for t in targets if isinstance(t, ast.Name))
+    return names
+
+
+def detect_exercise(course: CourseDir, name: str, source: str) -> str | None:
+    """Which exercise a file is: its name (`exercise3.py`, `ex3.ipynb`, `3.py`), else the
+    exercise whose task names it defines (one clear winner), else None."""
+    try:
+        return course.resolve_id(name)
+    except UsageError:
+        pass
+    defined = _defined_names(source)
+    if not defined:
+        return None
+    scores = []
+    for ex_id in course.exercise_ids:
+        tasks = {t.name for t in course.exercise(ex_id).tasks}
+        scores.append((len(tasks & defined) / len(tasks) if tasks else 0.0, ex_id))
+    scores.sort(reverse=True)
+    if not scores or scores[0][0] == 0 or (len(scores) > 1 and scores[1][0] == scores[0][0]):
+        return None
+    return scores[0][1]
+
+
+def _candidates(folder: Path) -> list[Path]:
+    found = []
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder)
+        if any(part.startswith(".") or part in SKIP_NAMES for part in rel.parts):
+            continue
+        if path.suffix in (".py", ".ipynb") and path.is_file():
+            found.append(path)
+    return sorted(found, key=lambda p: (len(p.relative_to(folder).parts), str(p)))
+
+
+def discover(course: CourseDir, root: Path, *, exercise: str | None = None,
+             student: str | None = None) -> tuple[list[Submission], list[str]]:
+    """Submissions under `root`: `<student>/<exercise>.py`, `<student>/<any>.ipynb`, or one
+    `<student>.py`/`.ipynb` per student. Returns them with notes about files left out."""
+    if not root.is_dir():
+        raise UsageError(f"{root}: no such folder; pass the folder that holds one folder (or file) per student")
+    only = course.resolve_id(exercise) if exercise else None
+    subs: list[Submission] = []
+    notes: list[str] = []
+    for entry in sorted(root.iterdir()):
+        if entry.name.startswith(".") or entry.name in SKIP_NAMES:
+            continue
+        if entry.is_dir():
+            name, files = entry.name, _candidates(entry)
+        elif entry.is_file() and entry.suffix in (".py", ".ipynb"):
+            name, files = entry.stem, [entry]
+        else:
+            continue
+        if student is not None and name != student:
+            continue
+        chosen: dict[str, Path] = {}
+        sources: dict[Path, str] = {}
+        unnamed: list[Path] = []
+        for path in files:  # files named after an exercise first, then the others by content
+            sources[path] = _read_source(path)
+            try:
+                ex_id = course.resolve_id(path.stem)
+            except UsageError:
+                unnamed.append(path)
+                continue
+            if ex_id in chosen:
+                notes.append(f"{path.relative_to(root)}: left out: {name} already has "
+                             f"{chosen[ex_id].relative_to(root)} for {ex_id}")
+            else:
+                chosen[ex_id] = path
+        for path in unnamed:
+            ex_id = detect_exercise(course, path.stem, sources[path])
+            if ex_id is None and only is not None and len(files) == 1:
+                ex_id = only
+            if ex_id is None:
+                if entry.is_file() or path.suffix == ".ipynb":
+                    notes.append(f"{path.relative_to(root)}: left out: cannot tell which exercise it is; "
+                                 "name it after the exercise (exercise3.py) or pass --exercise")
+                continue
+            if ex_id in chosen:
+                notes.append(f"{path.relative_to(root)}: left out: {name} already has "
+                             f"{chosen[ex_id].relative_to(root)} for {ex_id}")
+                continue
+            chosen[ex_id] = path
+        order = {ex_id: i for i, ex_id in enumerate(course.exercise_ids)}
+        for ex_id, path in sorted(chosen.items(), key=lambda kv: order.get(kv[0], 0)):
+            if only is not None and ex_id != only:
+                continue
+            subs.append(Submission(name, ex_id, sources[path], path.name))
+    return subs, notes
+
+
+# ------------------------------------------------------------------ the engine
+
+def exercise_report_from_json(data: dict[str, Any]) -> ExerciseReport:
+    tasks = tuple(TaskResult(str(t["name"]), float(t["score"]), float(t["max_score"]), str(t["status"]),
+                             str(t.get("feedback", "")), {str(k): str(v) for k, v in t.get("devices", {}).items()})
+                  for t in data["tasks"])
+    return ExerciseReport(exercise=str(data["exercise"]), title=str(data.get("title", "")), tasks=tasks,
+                          output=str(data.get("output", "")), isolation=str(data.get("isolation", "process")),
+                          seconds=float(data.get("time_s", 0.0)), student=data.get("student"))
+
+
+def report_from_json(data: dict[str, Any]) -> Report:
+    """A report as written by `to_json` (one exercise, or several wrapped)."""
+    if "exercises" in data:
+        return CourseReport(tuple(exercise_report_from_json(e) for e in data["exercises"]),
+                            student=data.get("student"))
+    return exercise_report_from_json(data)
+
+
+def failed_report(course: CourseDir, ex_id: str, student: str | None, status: str,
+                  feedback: str) -> ExerciseReport:
+    """Zero points on every task, with the reason: for a submission that could not be graded."""
+    exercise = course.exercise(ex_id)
+    tasks = tuple(TaskResult(t.name, 0.0, t.points, status, feedback, {}) for t in exercise.tasks)
+    return ExerciseReport(exercise=ex_id, title=exercise.title, tasks=tasks, student=student)
+
+
+LOST_FEEDBACK = {
+    "died": "your code stopped the grader's worker process (for example by killing its parent process "
+            "or using up the machine's memory); nothing of this exercise could be graded",
+    "hung": "your code kept the grader's worker process from answering (for example by stopping its parent "
+            "process); nothing of this exercise could be graded",
+}
+
+
+def _deadline_s(course: CourseDir, ex_id: str, opts: Any) -> float:
+    """Longest a worker may take for one submission before it is presumed stuck: every task
+    may restart a child (import timeout) and use its whole timeout."""
+    from grader.grading import limits_for, plan
+
+    limits = limits_for(course, plan(course, ex_id, course.exercise(ex_id), opts))
+    n = len(limits.task_timeout)
+    return n * limits.import_timeout + sum(limits.task_timeout) + 30.0
+
+
+def _warm_up(course: CourseDir, exercises: list[str], opts: Any) -> None:
+    """Grade each exercise's reference solution once in this process before the workers are
+    forked: torch's lazy imports, the runner's pre-warming and the references are then loaded
+    once and shared by every worker (and a broken solution stops the batch before it starts)."""
+    from grader.grading import grade_source, reference_submission
+
+    for ex_id in exercises:
+        grade_source(course, ex_id, reference_submission(course, ex_id, opts), f"{ex_id}.py", opts)
+
+
+class _Bar:
+    """A progress bar with ETA on stderr, refreshed by hand (no thread: workers are forked)."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.progress: Any = None
+        if not enabled or total == 0:
+            return
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self.progress = Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                                 TextColumn("ETA"), TimeRemainingColumn(), console=Console(stderr=True),
+                                 auto_refresh=False)
+        self.task = self.progress.add_task("grading", total=total)
+        self.progress.start()
+
+    def advance(self) -> None:
+        if self.progress is not None:
+            self.progress.advance(self.task)
+            self.progress.refresh()
+
+    def tick(self) -> None:
+        if self.progress is not None:
+            self.progress.refresh()
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+            self.progress = None
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
+
+
+def grade_many(course: CourseDir, submissions: Iterable[Submission], opts: Any, jobs: int, *,
+               executor: str = "local", scheduler: str | None = None, progress: bool = True,
+               variants: bool = False, stats: BatchStats | None = None,
+               ) -> Iterator[tuple[Submission, ExerciseReport]]:
+    """Grade every submission, each in its own isolated child, on `jobs` warm workers
+    (or on a dask cluster); yield (submission, report) as they finish.
+
+    `variants`: grade each student's own variant (`--student <student>`); otherwise
+    everyone is graded with `opts` as given. Reports always name the student.
+    """
+    from grader import pool
+
+    subs = list(submissions)
+    stats = stats if stats is not None else BatchStats()
+    stats.submissions = len(subs)
+    if executor not in EXECUTORS:
+        raise UsageError(f"unknown executor '{executor}'; choose from {', '.join(EXECUTORS)}")
+    if executor == "dask" and not scheduler:
+        raise UsageError("--executor dask needs --scheduler ADDRESS (e.g. tcp://scheduler-host:8786)")
+    if not subs:
+        return
+    started = time.monotonic()
+    order = {ex_id: i for i, ex_id in enumerate(course.exercise_ids)}
+    exercises = sorted({s.exercise for s in subs}, key=lambda e: order.get(e, len(order)))
+    deadlines = {ex_id: _deadline_s(course, ex_id, opts) for ex_id in exercises}
+    _warm_up(course, exercises, opts)
+    stats.warmup_seconds = time.monotonic() - started
+
+    def options(sub: Submission) -> Any:
+        return replace(opts, student=sub.student) if variants else opts
+
+    job_list = [{"id": i, "course": str(course.root), "exercise": s.exercise, "source": s.source,
+                 "filename": s.filename, "options": pool.options_to_json(options(s))} for i, s in enumerate(subs)]
+    pool_stats = pool.PoolStats()
+    bar = _Bar(len(subs), progress)
+    try:
+        if executor == "local":
+            size = min(max(1, jobs), len(subs))
+            with pool.LocalPool(size, pool_stats) as workers:
+                stats.workers = size
+                for job, reply in workers.map(job_list, lambda job: deadlines[job["exercise"]], bar.tick):
+                    sub = subs[job["id"]]
+                    bar.advance()
+                    yield sub, _report_of(course, sub, reply, stats)
+        else:
+            for job, reply in _dask_replies(course, job_list, deadlines, str(scheduler), pool_stats, stats):
+                sub = subs[job["id"]]
+                bar.advance()
+                yield sub, _report_of(course, sub, reply, stats)
+    finally:
+        bar.close()
+        stats.seconds = time.monotonic() - started
+        stats.replaced_workers = pool_stats.replaced
+        stats.worker_peak_rss_kb = pool_stats.worker_peak_rss_kb
+        stats.child_peak_rss_kb = pool_stats.child_peak_rss_kb
+
+
+def _dask_replies(course: CourseDir, job_list: list[dict[str, Any]], deadlines: dict[str, float], scheduler: str,
+                  pool_stats: Any, stats: BatchStats) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    from grader import pool
+
+    try:
+        from distributed import Client, as_completed
+    except ImportError:
+        raise UsageError("--executor dask needs dask.distributed: pip install 'course-grader[dask]'") from None
+    try:
+        client = Client(scheduler, timeout="30s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise UsageError(f"cannot reach the dask scheduler at {scheduler}: {exc}") from None
+    with client:
+        stats.workers = sum(int(w.get("nthreads", 1)) for w in client.scheduler_info()["workers"].values())
+        [bundle] = client.scatter([pool.course_bundle(course)], broadcast=True)
+        futures = {client.submit(pool.dask_grade, job, bundle, deadlines[job["exercise"]], pure=False): job
+                   for job in job_list}
+        for future in as_completed(futures):
+            job = futures.pop(future)
+            try:
+                reply = future.result()
+            except Exception as exc:  # noqa: BLE001 - a lost dask worker loses one submission, not the batch
+                reply = {"id": job["id"], "error": f"the dask task failed: {type(exc).__name__}: {exc}",
+                         "kind": "internal"}
+            pool_stats.note(reply)
+            yield job, reply
+
+
+def _report_of(course: CourseDir, sub: Submission, reply: dict[str, Any], stats: BatchStats) -> ExerciseReport:
+    where = f"{sub.student}/{sub.filename} ({sub.exercise})"
+    if isinstance(reply.get("report"), dict):
+        try:
+            return replace(exercise_report_from_json(reply["report"]), student=sub.student)
+        except (KeyError, TypeError, ValueError) as exc:
+            reply = {"error": f"unreadable report from a worker: {exc}", "kind": "internal"}
+    kind = str(reply.get("kind", "internal"))
+    message = str(reply.get("error", "no answer from the worker"))
+    if kind in LOST_FEEDBACK:
+        stats.problems.append(f"{where}: {message}")
+        return failed_report(course, sub.exercise, sub.student, "timeout" if kind == "hung" else "error",
+                             LOST_FEEDBACK[kind])
+    if kind == "config":
+        stats.config_errors.append(f"{where}: {message}")
+    else:
+        stats.problems.append(f"{where}: {message}")
+    return failed_report(course, sub.exercise, sub.student, "error",
+                         "the grader could not grade this exercise (a problem on the grader's side, "
+                         "reported to the instructor)")
+
+
+# ------------------------------------------------------------------ grade batch
+
+@dataclass
+class BatchResult:
+    out: Path
+    reports: dict[str, Report]
+    """Every student's report, in student order (graded now or kept by --resume)."""
+    graded: list[str]
+    resumed: list[str]
+    notes: list[str]
+    stats: BatchStats
+    files: list[Path] = field(default_factory=list)
+
+
+def student_report(course: CourseDir, student: str, reports: list[ExerciseReport]) -> Report:
+    order = {ex_id: i for i, ex_id in enumerate(course.exercise_ids)}
+    reports = sorted(reports, key=lambda r: order.get(r.exercise, len(order)))
+    if len(reports) == 1:
+        return replace(reports[0], student=student)
+    return CourseReport(tuple(replace(r, student=None) for r in reports), student=student)
+
+
+def _fingerprint(course: CourseDir, opts: Any, variants: bool) -> str:
+    from grader import pool
+
+    settings = {"course": pool.course_bundle(course)["hash"], "options": pool.options_to_json(opts),
+                "variants": variants}
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
+
+
+def _content_hash(fingerprint: str, subs: list[Submission]) -> str:
+    data = [fingerprint] + [[s.exercise, s.filename, s.source] for s in sorted(subs, key=lambda s: s.exercise)]
+    return hashlib.sha256(json.dumps(data).encode()).hexdigest()
+
+
+def _load_state(out: Path) -> dict[str, str]:
+    try:
+        data = json.loads((out / STATE_FILE).read_text(encoding="utf-8"))
+        students = data.get("students", {}) if isinstance(data, dict) else {}
+        return {str(k): str(v) for k, v in students.items()} if isinstance(students, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _load_report(path: Path) -> Report | None:
+    try:
+        return report_from_json(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def run_batch(course: CourseDir, root: Path, out: Path, opts: Any, jobs: int, *, executor: str = "local",
+              scheduler: str | None = None, resume: bool = False, progress: bool = False,
+              exercise: str | None = None, student: str | None = None, variants: bool = False,
+              gradescope: bool = False) -> BatchResult:
+    """`grade batch`: grade every student under `root` and write the reports into `out`."""
+    from grader.reports import render, scores_png, summary_csv, to_json, to_junit_batch, write_atomic
+
+    subs, notes = discover(course, root, exercise=exercise, student=student)
+    if not subs:
+        raise UsageError(f"no submissions found in {root}: expected <student>/<exercise>.py, "
+                         "<student>/<name>.ipynb or <student>.py" + (f" ({notes[0]})" if notes else ""))
+    by_student: dict[str, list[Submission]] = {}
+    for sub in subs:
+        by_student.setdefault(sub.student, []).append(sub)
+    clash = sorted(s for s in by_student if f"{s}.json" in RESERVED or s.startswith("."))
+    if clash:
+        raise UsageError(f"student name {clash[0]!r} clashes with a file grade batch writes; rename that folder")
+    out.mkdir(parents=True, exist_ok=True)
+    fingerprint = _fingerprint(course, opts, variants)
+    hashes = {s: _content_hash(fingerprint, items) for s, items in by_student.items()}
+    state = _load_state(out) if resume else {}
+    reports: dict[str, Report] = {}
+    resumed = []
+    for name in by_student:
+        if state.get(name) == hashes[name]:
+            kept = _load_report(out / f"{name}.json")
+            if kept is not None:
+                reports[name] = kept
+                resumed.append(name)
+    todo = [sub for sub in subs if sub.student not in reports]
+    remaining = {s: len(items) for s, items in by_student.items() if s not in reports}
+    done: dict[str, list[ExerciseReport]] = {}
+    stats = BatchStats()
+    new_state = {s: hashes[s] for s in resumed}
+    files: list[Path] = []
+    try:
+        for sub, report in grade_many(course, todo, opts, jobs, executor=executor, scheduler=scheduler,
+                                      progress=progress, variants=variants, stats=stats):
+            done.setdefault(sub.student, []).append(report)
+            remaining[sub.student] -= 1
+            if remaining[sub.student]:
+                continue
+            final = student_report(course, sub.student, done.pop(sub.student))
+            reports[sub.student] = final
+            write_atomic(out / f"{sub.student}.json", to_json(final))
+            if gradescope:
+                write_atomic(out / "gradescope" / f"{sub.student}.json", render(final, "gradescope"))
+            new_state[sub.student] = hashes[sub.student]
+            write_atomic(out / STATE_FILE, json.dumps({"version": 1, "students": new_state}, indent=1))
+    finally:
+        if reports:
+            ordered = {s: reports[s] for s in sorted(reports)}
+            for name, text in (("summary.csv", summary_csv(course, ordered)),
+                               ("junit.xml", to_junit_batch(ordered))):
+                write_atomic(out / name, text)
+                files.append(out / name)
+            write_atomic(out / "scores.png", scores_png(course, ordered))
+            files.append(out / "scores.png")
+    if resume and gradescope:
+        for name in resumed:
+            write_atomic(out / "gradescope" / f"{name}.json", render(reports[name], "gradescope"))
+    ordered = {s: reports[s] for s in sorted(reports)}
+    graded = sorted(set(by_student) - set(resumed))
+    return BatchResult(out, ordered, graded, sorted(resumed), notes, stats, files)
+
+
+def summary_json(result: BatchResult) -> str:
+    """`grade batch --format json`: the class at a glance, pointing at each student's report."""
+    students = []
+    for name, report in result.reports.items():
+        students.append({"student": name, "score": report.score, "max_score": report.max_score,
+                         "exercises": {e.exercise: e.score for e in exercises_of(report)},
+                         "report": str(result.out / f"{name}.json")})
+    data = {"version": 1, "out": str(result.out), "graded": len(result.graded), "resumed": len(result.resumed),
+            "students": students, "problems": result.stats.problems + result.stats.config_errors,
+            "left_out": result.notes}
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def gradescope_json(result: BatchResult) -> str:
+    """`grade batch --format gradescope`: each student's Gradescope results.json, by student."""
+    from grader.reports import render
+
+    data = {name: json.loads(render(report, "gradescope")) for name, report in result.reports.items()}
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def read_csv(text: str) -> list[dict[str, str]]:
+    """Rows of a summary.csv (for tests and scripts)."""
+    return list(csv.DictReader(io.StringIO(text)))
