@@ -39,6 +39,7 @@ _dtype_cls = torch.dtype
 _detach = torch.Tensor.detach
 _to = torch.Tensor.to
 _clone = torch.Tensor.clone
+_numpy = torch.Tensor.numpy
 _save = torch.save
 _write = os.write
 _exit = os._exit
@@ -154,6 +155,8 @@ def _prepare(value: Any, device: str, grads_to: bool) -> Any:
         return out
     if _type(value) is _dict and value.get("$device") == "checked":
         return device
+    if _type(value) is _dict and _type(value.get("$numpy")) is _Tensor:  # values.NUMPY: an ndarray argument
+        return _numpy(_clone(value["$numpy"]))
     if _type(value) is _list:
         return [_prepare(v, device, False) for v in value]
     return value

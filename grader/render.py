@@ -51,6 +51,9 @@ def _example_arg(spec: Any) -> str:
     if isinstance(data, dict) and "tensor" in data:
         dtype = f", dtype=torch.{data['dtype']}" if data.get("dtype") else ""
         return f"torch.tensor({data['tensor']}{dtype})"
+    if isinstance(data, dict) and isinstance(data.get("numpy"), list):
+        dtype = f", dtype=np.{data['dtype']}" if data.get("dtype") else ""
+        return f"np.array({data['numpy']}{dtype})"
     if isinstance(data, dict) and "dtype" in data:
         return f"torch.{data['dtype']}"
     if isinstance(data, dict) and "device" in data:
