@@ -420,10 +420,6 @@ def judge_case(spec: TaskSpec, ref: CaseRef, record: Any, device: str) -> Verdic
                             tol=spec.tol)
     if not verdict.ok:
         return verdict
-    if spec.grad_flags:
-        verdict = compare_grad_flags(ref.flags, record.get("output"))
-        if not verdict.ok:
-            return verdict
     after = record.get("inputs_after")
     for name in spec.modifies:
         expected_after = (ref.after or {}).get(name)
@@ -434,6 +430,10 @@ def judge_case(spec: TaskSpec, ref: CaseRef, record: Any, device: str) -> Verdic
         if not v.ok:
             return Verdict.fail(MODIFIES, f"`{name}` after the call: {v.message.removeprefix(name + ': ')}; "
                                           f"this function must change `{name}` in place")
+    if spec.grad_flags:
+        verdict = compare_grad_flags(ref.flags, record.get("output"))
+        if not verdict.ok:
+            return verdict
     if spec.check_inputs:
         for name, original in ref.args.items():
             if not isinstance(original, torch.Tensor) or name in spec.modifies:
