@@ -155,6 +155,7 @@ def exercise_cmd(exercise: str, workspace: Path | None, course_path: Path | None
     """Grade one exercise (exercise3, 3 or ex3)."""
     course = _open(course_path, workspace)
     ex_id = course.resolve_id(exercise)
+    course.exercise(ex_id)  # a broken YAML file is reported at once, before torch is imported
     report = grade_exercise(course, ex_id, _options(devices, timeout, student))
     emit(report, fmt, output)
     _exit_for(report)
@@ -168,6 +169,8 @@ def all_cmd(workspace: Path | None, course_path: Path | None, fmt: str, output: 
     from grader.results import CourseReport
 
     course = _open(course_path, workspace)
+    for ex_id in course.exercise_ids:
+        course.exercise(ex_id)  # every YAML file valid before the first exercise is graded
     opts = _options(devices, timeout, student)
     reports = tuple(grade_exercise(course, ex_id, opts) for ex_id in course.exercise_ids)
     report = CourseReport(reports, student=student)
