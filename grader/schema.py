@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import keyword
+import string
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -122,6 +123,39 @@ class DeviceValue(Strict):
     device: Literal["checked"]
 
 
+class FormatValue(Strict):
+    """Text filled in per student, e.g. a quiz expression:
+    `{format: "torch.zeros({a}, {b}).view({c}, -1)", with: {a: {randint: [2, 6]}, b: {choice: [3, 4]}, c: 2}}`.
+
+    Each `{name}` of the template is replaced by its `with` entry, drawn with
+    the case's seed (in the order written); text choices are inserted as they are.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True, populate_by_name=True)
+
+    format: str
+    """A Python format string: `{name}` marks a place to fill, `{{` and `}}` stand for braces."""
+    with_: dict[str, RandintValue | ChoiceValue | int | float | str | bool] = Field({}, alias="with")
+    """What fills each `{name}`: a whole number, text, `{randint: [lo, hi]}` or `{choice: [...]}`."""
+
+    @model_validator(mode="after")
+    def _fields_match(self) -> FormatValue:
+        try:
+            names = {name for _, name, _, _ in string.Formatter().parse(self.format) if name is not None}
+        except ValueError as exc:
+            raise ValueError(f"format: {exc}; write {{{{ and }}}} for literal braces") from None
+        bad = [n for n in names if not n.isidentifier()]
+        if bad:
+            raise ValueError(f"format: place '{{{bad[0]}}}' must be a plain name like {{a}}")
+        missing = sorted(names - set(self.with_))
+        if missing:
+            raise ValueError(f"format uses {{{missing[0]}}} but 'with' does not say what fills it")
+        unused = sorted(set(self.with_) - names)
+        if unused:
+            raise ValueError(f"with: '{unused[0]}' is not used in the format string")
+        return self
+
+
 class ShapesValue(Strict):
     """Variant shapes for a broadcasting question, drawn per student.
 
@@ -140,7 +174,7 @@ class ShapesValue(Strict):
 
 def _value_tag(value: Any) -> str:
     if isinstance(value, dict):
-        for key in ("tensor", "random", "numpy", "dtype", "device", "randint", "choice", "shapes"):
+        for key in ("tensor", "random", "numpy", "dtype", "device", "randint", "choice", "shapes", "format"):
             if key in value:
                 return key
         return "mapping"
@@ -159,6 +193,7 @@ Value = Annotated[
         | Annotated[RandintValue, Tag("randint")]
         | Annotated[ChoiceValue, Tag("choice")]
         | Annotated[ShapesValue, Tag("shapes")]
+        | Annotated[FormatValue, Tag("format")]
         | Annotated[dict[str, Any], Tag("mapping")]
         | Annotated[Plain, Tag("plain")]
     ),

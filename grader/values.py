@@ -18,6 +18,7 @@ from grader.schema import (
     ChoiceValue,
     DeviceValue,
     DTypeValue,
+    FormatValue,
     NumpyValue,
     RandintValue,
     RandomValue,
@@ -95,6 +96,8 @@ def build(spec: Any, rng: random.Random, gen: torch.Generator) -> Any:
         return rng.choice(spec.choice)
     if isinstance(spec, ShapesValue):
         return random_shapes(spec.shapes, rng)
+    if isinstance(spec, FormatValue):
+        return spec.format.format(**{name: build(v, rng, gen) for name, v in spec.with_.items()})
     return spec
 
 
