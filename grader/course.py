@@ -8,7 +8,7 @@ from functools import cached_property
 from pathlib import Path
 
 from grader.errors import ConfigError, UsageError, did_you_mean
-from grader.loader import display_path, load_model
+from grader.loader import display_path, line_of, load_model
 from grader.schema import Course, Exercise
 
 COURSE_FILE = "course.yaml"
@@ -75,8 +75,22 @@ class CourseDir:
 
     def exercise(self, ex_id: str) -> Exercise:
         if ex_id not in self._exercises:
-            self._exercises[ex_id] = load_model(self.exercise_file(ex_id), Exercise)
+            path = self.exercise_file(ex_id)
+            if not path.is_file() and ex_id in self.exercise_ids:
+                raise self._missing_exercise(ex_id)
+            self._exercises[ex_id] = load_model(path, Exercise)
         return self._exercises[ex_id]
+
+    def _missing_exercise(self, ex_id: str) -> ConfigError:
+        """course.yaml lists an id without a file: point at the id in course.yaml."""
+        i = self.exercise_ids.index(ex_id)
+        present = sorted(p.stem for p in (self.root / "exercises").glob("*.yaml"))
+        letters = re.sub(r"\d", "", ex_id)
+        hint = did_you_mean(ex_id, [p for p in present if re.sub(r"\d", "", p) != letters])  # a typo, not a new id
+        what = f"exercises/{ex_id}.yaml does not exist"
+        fix = f"{hint}" if hint else f"; create it, or remove '{ex_id}' from the list"
+        return ConfigError(display_path(self.course_file), line_of(self.course_file, ("exercises", i)),
+                           f"exercises[{i}]", what + fix)
 
     @property
     def exercise_ids(self) -> list[str]:

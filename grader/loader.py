@@ -25,7 +25,8 @@ class _Loader(yaml.SafeLoader):
     def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
-            raise yaml.MarkedYAMLError(None, None, "aliases (*name) are not allowed in course files", event.start_mark)
+            raise yaml.MarkedYAMLError(None, None, "aliases (*name) are not allowed in course files; "
+                                       "write the value out", event.start_mark)
         return super().compose_node(parent, index)
 
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
@@ -58,7 +59,8 @@ def load_model(path: Path, model: type[M]) -> M:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ConfigError(shown, None, "", f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        raise ConfigError(shown, None, "", f"not UTF-8 text ({exc.reason} at byte {exc.start}); "
+                                           "save the file as UTF-8") from None
     try:
         loader = _Loader(text)
         try:
@@ -69,22 +71,43 @@ def load_model(path: Path, model: type[M]) -> M:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
-        problem = exc.problem or exc.context or "invalid YAML"
+        problem = _yaml_problem(exc.problem or exc.context or "invalid YAML")
         raise ConfigError(shown, line, "", f"invalid YAML: {problem}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(shown, None, "", f"invalid YAML: {exc}") from None
     if not isinstance(data, dict):
-        raise ConfigError(shown, 1, "", f"expected a mapping of keys (like 'title: ...'), got {type(data).__name__}")
+        required = ", ".join(n for n, f in model.model_fields.items() if f.is_required())
+        if data is None:
+            raise ConfigError(shown, 1, "", f"the file is empty; write its keys ({required})")
+        raise ConfigError(shown, 1, "", f"the top level must be a mapping of keys ({required}), "
+                                        f"not a {type(data).__name__}")
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         raise _located(shown, node, model, exc) from None
 
 
+def line_of(path: Path, loc: tuple[Any, ...]) -> int | None:
+    """The line of a key path such as ("exercises", 2) in a YAML file, for errors found after loading."""
+    try:
+        loader = _Loader(path.read_text(encoding="utf-8"))
+        try:
+            root = loader.get_single_node()
+        finally:
+            loader.dispose()
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    node, _, _ = _walk(root, loc, None)
+    return node.start_mark.line + 1 if node is not None else None
+
+
 def _located(shown: str, root: Any, model: type[BaseModel], exc: ValidationError) -> ConfigError:
     errors = exc.errors(include_url=False)
     err = errors[0]
-    node, key, parent_model = _walk(root, err["loc"], model)
+    loc = tuple(err["loc"])
+    if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        loc += (str((err.get("ctx") or {}).get("discriminator", "")).strip("'"),)
+    node, key, parent_model = _walk(root, loc, model)
     line = node.start_mark.line + 1 if node is not None else None
     message = _message(err, parent_model)
     if len(errors) > 1:
@@ -104,6 +127,9 @@ def _walk(root: Any, loc: tuple[Any, ...], model: type[BaseModel] | None) -> tup
     for i, part in enumerate(loc):
         last = i == len(loc) - 1
         if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+            keys = [getattr(k, "value", None) for k, _ in node.value]
+            if not last and isinstance(loc[i + 1], str) and loc[i + 1] in keys:
+                continue  # `part` is the union tag pydantic adds (`random` in x.random.dtype)
             match = next(((k, v) for k, v in node.value if getattr(k, "value", None) == part), None)
             if match is None:
                 if last:
@@ -144,7 +170,7 @@ def _models_in(ann: Any) -> list[type[BaseModel]]:
 
 
 _TEMPLATES = {
-    "missing": "is required",
+    "missing": "is required; add it",
     "greater_than_equal": "must be >= {ge}",
     "greater_than": "must be > {gt}",
     "less_than_equal": "must be <= {le}",
@@ -165,6 +191,26 @@ _TEMPLATES = {
 }
 
 
+def _number(value: Any) -> Any:
+    """3.0 -> 3 in messages ("must be >= 0", not "must be >= 0.0")."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _got(err: Any) -> str:
+    text = repr(err.get("input"))
+    return f" (got {text if len(text) <= 40 else text[:37] + '...'})"
+
+
+def _yaml_problem(problem: str) -> str:
+    """PyYAML's wording, with what to do where it is obscure."""
+    if "'\\t'" in problem:
+        return "a tab character; YAML is indented with spaces only"
+    if problem.startswith("could not determine a constructor for the tag"):
+        tag = problem.rsplit("tag:yaml.org,2002:", 1)[-1].strip("'")
+        return f"tags such as !!{tag} are not allowed in course files; write plain values"
+    return problem
+
+
 def _message(err: Any, owner: type[BaseModel] | None) -> str:
     kind = err["type"]
     ctx = err.get("ctx") or {}
@@ -174,15 +220,22 @@ def _message(err: Any, owner: type[BaseModel] | None) -> str:
         hint = did_you_mean(bad, allowed)
         return f"unknown key{hint or '; allowed keys: ' + ', '.join(allowed)}" if allowed else "unknown key"
     if kind == "literal_error":
-        return f"must be one of {ctx.get('expected', '')} (got {err.get('input')!r})"
+        expected = str(ctx.get("expected", ""))
+        choices = [c.strip(" '") for c in expected.replace(" or ", ", ").split(",")]
+        return f"must be one of {expected}{_got(err)}{did_you_mean(str(err.get('input')), choices)}"
     if kind == "union_tag_invalid":
-        return f"must be one of {ctx.get('expected_tags', '')}"
+        expected = str(ctx.get("expected_tags", ""))
+        choices = [c.strip(" '") for c in expected.split(",")]
+        return f"must be one of {expected} (got {ctx.get('tag')!r}){did_you_mean(str(ctx.get('tag')), choices)}"
+    if kind == "union_tag_not_found":
+        return "is required; add it"
     if kind == "value_error":
         return str(ctx.get("error", err["msg"]))
     template = _TEMPLATES.get(kind)
     if template:
         try:
-            return template.format(**ctx)
+            text = template.format(**{k: _number(v) for k, v in ctx.items()})
         except (KeyError, IndexError):
-            return template
+            text = template
+        return text + _got(err) if kind.endswith(("_type", "_parsing", "_from_float")) else text
     return str(err["msg"])

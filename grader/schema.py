@@ -360,14 +360,16 @@ class Exercise(Strict):
     """Lines at the top of the stub."""
     tasks: list[Task] = Field(min_length=1)
 
-    @model_validator(mode="after")
-    def _unique_names(self) -> Exercise:
-        seen: set[str] = set()
-        for task in self.tasks:
-            if task.name in seen:
-                raise ValueError(f"two tasks are named '{task.name}'; task names must be unique")
-            seen.add(task.name)
-        return self
+    @field_validator("tasks")
+    @classmethod
+    def _unique_names(cls, tasks: list[Task]) -> list[Task]:
+        first: dict[str, int] = {}
+        for i, task in enumerate(tasks):
+            if task.name in first:
+                raise ValueError(f"tasks[{first[task.name]}] and tasks[{i}] are both named '{task.name}'; "
+                                 "task names must be unique")
+            first[task.name] = i
+        return tasks
 
     @property
     def max_score(self) -> float:
