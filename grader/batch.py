@@ -261,10 +261,12 @@ def _warm_up(course: CourseDir, exercises: list[str], opts: Any) -> None:
     """Grade each exercise's reference solution once in this process before the workers are
     forked: torch's lazy imports, the runner's pre-warming and the references are then loaded
     once and shared by every worker (and a broken solution stops the batch before it starts)."""
+    from grader import runner
     from grader.grading import grade_source, reference_submission
 
+    launcher = runner.ForkLauncher()  # not the default (sandbox) launcher: workers start their own
     for ex_id in exercises:
-        grade_source(course, ex_id, reference_submission(course, ex_id, opts), f"{ex_id}.py", opts)
+        grade_source(course, ex_id, reference_submission(course, ex_id, opts), f"{ex_id}.py", opts, launcher)
 
 
 class _Bar:

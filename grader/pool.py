@@ -307,8 +307,8 @@ class LocalPool:
                 assert job is not None
                 if worker.sock in ready:
                     reply = recv_message(worker.sock)
-                    if reply is None:
-                        yield job, self._replace(worker, "died")
+                    if reply is None or reply.get("id") != job.get("id"):
+                        yield job, self._replace(worker, "died")  # gone, or not the answer to this job
                         continue
                     self.stats.note(reply)
                     worker.job = None

@@ -49,7 +49,8 @@ def print_table(report: Report, *, console: object | None = None, show_output: b
         table.add_column("feedback")
         for t in ex.tasks:
             style = STATUS_STYLE.get(t.status, "")
-            name = f"[bold]{escape(t.name)}[/]" if changed and t.name in changed else escape(t.name)
+            name = (f"[bold reverse]{escape(t.name)}[/] [bold cyan]◀ changed[/]" if changed and t.name in changed
+                    else escape(t.name))
             devs = " ".join(f"[{STATUS_STYLE.get(s, '')}]{d}{'' if s == 'passed' else '✘'}[/]"
                             for d, s in t.devices.items())
             table.add_row(name, f"{_points(t.score)}/{_points(t.max_score)}",

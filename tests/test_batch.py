@@ -1,0 +1,245 @@
+"""`grade batch`: a class graded on warm workers, each submission isolated; what one student
+does never stops or changes the others' grades; reports, summary, JUnit, plot, --resume."""
+
+from __future__ import annotations
+
+import csv
+import json
+import socket
+import struct
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import ROOT, SCENARIOS, run_grade
+from test_formats import validate_gradescope, validate_junit
+
+from grader.batch import BatchStats, Submission, discover, grade_many, notebook_source
+from grader.cli import main
+from grader.course import CourseDir
+from grader.grading import GradeOptions
+
+SOLUTION3 = (ROOT / "solutions" / "exercise3.py").read_text()
+SOLUTION4 = (ROOT / "solutions" / "exercise4.py").read_text()
+ANALYTIC = (SCENARIOS / "exercise3" / "analytic_formula" / "submission.py").read_text()
+SECOND_GRAD_ONLY = SOLUTION3.replace("def cube_grad(x: torch.Tensor) -> torch.Tensor:\n",
+                                     "def cube_grad(x: torch.Tensor) -> torch.Tensor:\n    while True:\n        pass\n")
+KILLS_PARENT = "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n"
+FORGES_REPORT = """import json, os, struct
+# try to answer for the grader on every inherited descriptor: full marks for job 0..50
+for job in range(50):
+    data = json.dumps({"id": job, "report": {"exercise": "exercise3", "title": "x", "tasks": [
+        {"name": "cube_grad", "score": 3.0, "max_score": 3.0, "status": "passed"},
+        {"name": "cube_second_grad", "score": 3.0, "max_score": 3.0, "status": "passed"}]}}).encode()
+    for fd in range(3, 256):
+        try:
+            os.write(fd, struct.pack("<I", len(data)) + data)
+        except OSError:
+            pass
+"""
+FLOOD = "import sys\nsys.stdout.write('x' * 5_000_000)\n" + SOLUTION3
+
+
+def notebook(*cells: tuple[str, str, dict[str, Any]]) -> str:
+    return json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"cell_type": kind, "metadata": meta, "source": text, **({"outputs": [], "execution_count": None}
+                                                                 if kind == "code" else {})}
+        for kind, text, meta in cells]})
+
+
+STUDENT_NOTEBOOK = notebook(
+    ("markdown", "# Gradients of x³", {}),
+    ("code", "%matplotlib inline\n!pip install nothing\nimport torch", {}),
+    ("code", SOLUTION3, {"nbgrader": {"solution": True, "grade": False, "grade_id": "sol"}}),
+    ("code", "raise AssertionError('an autograder test cell: never run by grade batch')",
+     {"nbgrader": {"solution": False, "grade": True, "grade_id": "test", "points": 3}}),
+    ("code", "%%bash\necho not python", {}),
+)
+
+
+def make_class(root: Path) -> Path:
+    """A class with every kind of submission grade batch meets."""
+    subs = root / "submissions"
+    files = {
+        "alice/exercise3.py": SOLUTION3,  # right, two exercises: a wrapped report
+        "alice/ex4.py": SOLUTION4,
+        "bob/exercise3.py": ANALYTIC,  # graded, 0 points ("use autograd")
+        "carol/exercise3.py": SECOND_GRAD_ONLY,  # one task loops forever: only that task fails
+        "dave/exercise3.py": KILLS_PARENT,  # kills the worker: reported, the batch goes on
+        "erin/homework.ipynb": STUDENT_NOTEBOOK,  # a notebook, recognised by what it defines
+        "frank.py": FLOOD,  # one file per student; floods stdout
+        "mallory/exercise3.py": FORGES_REPORT,  # cannot answer for the grader
+        "zoe/exercise3.ipynb": "{not json",  # a broken notebook: a clear error, zero
+        "zoe/helpers.py": "X = 1\n",  # not an exercise: left alone
+        "README.txt": "not a student",
+    }
+    for rel, text in files.items():
+        path = subs / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return subs
+
+
+def test_discover_finds_folders_files_and_notebooks(tmp_path: Path) -> None:
+    course = CourseDir(ROOT)
+    subs, notes = discover(course, make_class(tmp_path))
+    found = {(s.student, s.exercise, s.filename) for s in subs}
+    assert found == {("alice", "exercise3", "exercise3.py"), ("alice", "exercise4", "ex4.py"),
+                     ("bob", "exercise3", "exercise3.py"), ("carol", "exercise3", "exercise3.py"),
+                     ("dave", "exercise3", "exercise3.py"), ("erin", "exercise3", "homework.ipynb"),
+                     ("frank", "exercise3", "frank.py"), ("mallory", "exercise3", "exercise3.py"),
+                     ("zoe", "exercise3", "exercise3.ipynb")}
+    assert notes == []
+    only4, _ = discover(course, tmp_path / "submissions", exercise="4")
+    assert [(s.student, s.exercise) for s in only4] == [("alice", "exercise4")]
+    (tmp_path / "submissions" / "alice" / "old").mkdir()
+    (tmp_path / "submissions" / "alice" / "old" / "exercise3.py").write_text("")
+    (tmp_path / "submissions" / "notes.ipynb").write_text(notebook(("code", "print(1)", {})))
+    _, notes = discover(course, tmp_path / "submissions", student=None)
+    assert any("alice/old/exercise3.py: left out: alice already has alice/exercise3.py" in n for n in notes)
+    assert any(n.startswith("notes.ipynb: left out: cannot tell which exercise") for n in notes)
+
+
+def test_notebook_source_keeps_the_students_code_only() -> None:
+    code = notebook_source(STUDENT_NOTEBOOK)
+    assert "# %matplotlib inline" in code and "# !pip install nothing" in code
+    assert "def cube_second_grad" in code
+    assert "autograder test cell" not in code and "echo not python" not in code
+    compile(code, "homework.ipynb", "exec")
+    with pytest.raises(ValueError):
+        notebook_source("[1, 2]")
+
+
+def test_grade_batch_grades_a_class_and_resumes(tmp_path: Path) -> None:
+    subs = make_class(tmp_path)
+    out = tmp_path / "grades"
+    proc = run_grade("batch", str(subs), "--out", str(out), "-j", "2", "--devices", "cpu,meta", "--timeout", "1",
+                     "--format", "json", timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    assert summary["graded"] == 8 and summary["resumed"] == 0
+    assert "warning: dave/exercise3.py (exercise3): the grader's worker process died" in proc.stderr
+    reports = {p.stem: json.loads(p.read_text()) for p in out.glob("[!.]*.json")}
+    assert set(reports) == {"alice", "bob", "carol", "dave", "erin", "frank", "mallory", "zoe"}
+
+    def tasks(name: str) -> dict[str, tuple[float, str]]:
+        return {t["name"]: (t["score"], t["status"]) for t in reports[name]["tasks"]}
+
+    alice = reports["alice"]  # several exercises: the contract's wrapper, in course order
+    assert (alice["version"], alice["student"], alice["score"], alice["max_score"]) == (1, "alice", 12.0, 12.0)
+    assert [e["exercise"] for e in alice["exercises"]] == ["exercise3", "exercise4"]
+    assert reports["bob"]["student"] == "bob" and reports["bob"]["exercise"] == "exercise3"
+    assert tasks("bob") == {"cube_grad": (0.0, "failed"), "cube_second_grad": (0.0, "failed")}
+    assert "use autograd" in reports["bob"]["tasks"][0]["feedback"]
+    assert tasks("carol") == {"cube_grad": (0.0, "timeout"), "cube_second_grad": (3.0, "passed")}
+    assert tasks("dave") == {"cube_grad": (0.0, "error"), "cube_second_grad": (0.0, "error")}
+    assert "killing its parent process" in reports["dave"]["tasks"][0]["feedback"]
+    assert reports["erin"]["score"] == 6.0
+    assert reports["frank"]["score"] == 6.0 and "[output truncated" in reports["frank"]["output"]
+    assert reports["mallory"]["score"] == 0.0
+    assert reports["zoe"]["score"] == 0.0 and "could not be read as a notebook" in reports["zoe"]["tasks"][0][
+        "feedback"]
+
+    rows = list(csv.DictReader((out / "summary.csv").open()))
+    assert [r["student"] for r in rows] == sorted(reports)
+    assert list(rows[0]) == ["student", "score", "max_score", "exercise3", "exercise3.cube_grad",
+                             "exercise3.cube_second_grad", "exercise4", "exercise4.init_params",
+                             "exercise4.dense_forward"]
+    by = {r["student"]: r for r in rows}
+    assert (by["alice"]["score"], by["alice"]["exercise4"], by["alice"]["exercise4.dense_forward"]) == ("12", "6", "4")
+    assert (by["carol"]["exercise3.cube_second_grad"], by["carol"]["exercise4"]) == ("3", "")
+    junit = validate_junit((out / "junit.xml").read_text())
+    assert len(list(junit)) == 9  # a suite per student and exercise
+    assert (out / "scores.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+    # bob fixes his file: --resume grades him alone, keeps everyone else's report
+    (subs / "bob" / "exercise3.py").write_text(SOLUTION3)
+    alice_before = (out / "alice.json").read_bytes()
+    proc = run_grade("batch", str(subs), "--out", str(out), "-j", "2", "--devices", "cpu,meta", "--timeout", "1",
+                     "--resume", "--format", "gradescope", timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "graded 1 student(s), kept 7 unchanged" in proc.stderr
+    assert json.loads((out / "bob.json").read_text())["score"] == 6.0
+    assert (out / "alice.json").read_bytes() == alice_before
+    gradescope = json.loads(proc.stdout)
+    assert set(gradescope) == set(reports)
+    for name, doc in gradescope.items():
+        validate_gradescope(doc)
+        assert json.loads((out / "gradescope" / f"{name}.json").read_text()) == doc
+    assert gradescope["bob"]["score"] == 6.0 and gradescope["alice"]["score"] == 12.0
+
+
+def test_grade_many_is_an_api(tmp_path: Path) -> None:
+    """What the nbgrader path and scripts call: submissions in, (submission, report) out."""
+    course = CourseDir(ROOT)
+    subs = [Submission("ann", "exercise3", SOLUTION3, "exercise3.py"),
+            Submission("ben", "exercise3", ANALYTIC, "exercise3.py"),
+            Submission("cid", "exercise4", "def init_params(:\n", "exercise4.py")]
+    stats = BatchStats()
+    got = {sub.student: report for sub, report in grade_many(course, subs, GradeOptions(devices=("cpu",)), 2,
+                                                             progress=False, stats=stats)}
+    assert {name: (r.score, r.max_score, r.student) for name, r in got.items()} == {
+        "ann": (6.0, 6.0, "ann"), "ben": (0.0, 6.0, "ben"), "cid": (0.0, 6.0, "cid")}
+    assert "SyntaxError" in got["cid"].tasks[0].feedback
+    assert stats.workers == 2 and stats.submissions == 3 and stats.worker_peak_rss_kb > 0
+
+
+@pytest.mark.parametrize("args, message", [
+    ([], "missing SUBMISSIONS"),
+    (["/nonexistent/class"], "/nonexistent/class: no such folder"),
+    (["subs", "--scheduler", "tcp://127.0.0.1:1"], "--scheduler goes with --executor dask"),
+    (["subs", "--executor", "dask"], "--executor dask needs --scheduler"),
+    (["--nbgrader", "nb"], "--nbgrader COURSE_DIR --assignment ID"),
+    (["subs", "--workspace", "ws"], "drop --workspace"),
+])
+def test_batch_usage_errors_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                                   args: list[str], message: str) -> None:
+    make_class(tmp_path)
+    (tmp_path / "subs").symlink_to(tmp_path / "submissions")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["batch", "--course", str(ROOT), *args])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_dask_executor_grades_the_same(tmp_path: Path) -> None:
+    """The same batch on a dask.distributed cluster (loopback only): the same reports."""
+    distributed = pytest.importorskip("distributed")
+    subs = tmp_path / "submissions"
+    for rel, text in {"ann/exercise3.py": SOLUTION3, "ben/exercise3.py": ANALYTIC,
+                      "dave/exercise3.py": KILLS_PARENT}.items():
+        (subs / rel).parent.mkdir(parents=True, exist_ok=True)
+        (subs / rel).write_text(text)
+    out = tmp_path / "grades"
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=True, host="127.0.0.1",
+                                  scheduler_port=_free_port(), dashboard_address=None) as cluster:
+        proc = run_grade("batch", str(subs), "--out", str(out), "--executor", "dask", "--scheduler",
+                         cluster.scheduler_address, "--devices", "cpu,meta", timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    scores = {p.stem: (json.loads(p.read_text())["score"], [t["status"] for t in json.loads(p.read_text())["tasks"]])
+              for p in out.glob("[!.]*.json")}
+    assert scores == {"ann": (6.0, ["passed", "passed"]), "ben": (0.0, ["failed", "failed"]),
+                      "dave": (0.0, ["error", "error"])}
+    assert (out / "summary.csv").is_file() and (out / "scores.png").is_file()
+    validate_junit((out / "junit.xml").read_text())
+
+
+def test_worker_messages_are_plain_json() -> None:
+    """The channel between the batch and its workers carries JSON, never pickle."""
+    from grader.pool import recv_message, send_message
+
+    a, b = socket.socketpair()
+    with a, b:
+        send_message(a, {"id": 1, "report": {"score": 1.0}})
+        assert recv_message(b) == {"id": 1, "report": {"score": 1.0}}
+        pickled = b"\x80\x04\x95\x05\x00\x00\x00\x00\x00\x00\x00K\x01."
+        a.sendall(struct.pack("<I", len(pickled)) + pickled)  # a pickle is not a message
+        assert recv_message(b) is None

@@ -1,0 +1,180 @@
+"""CI and LMS outputs: `--format junit` is JUnit XML that CI systems read (checked against the
+structure of the common JUnit schema and by junitparser), `--format gradescope` is Gradescope's
+results.json (checked against tests/schemas/gradescope_results.schema.json)."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from conftest import SCENARIOS, run_grade
+from junitparser import Error, Failure, JUnitXml
+
+from grader.cli import main
+from grader.reports import to_gradescope, to_junit, to_junit_batch
+from grader.results import CourseReport, ExerciseReport, TaskResult
+
+SCHEMA = json.loads((Path(__file__).parent / "schemas" / "gradescope_results.schema.json").read_text())
+
+# The common JUnit schema (Jenkins' junit-10.xsd, which CI reporters follow): allowed
+# attributes, required attributes, and children in order as (tag, occurrences).
+JUNIT: dict[str, dict[str, Any]] = {
+    "testsuites": {"attrs": {"name", "time", "tests", "failures", "errors", "skipped", "disabled"},
+                   "required": set(), "children": [("testsuite", "*")]},
+    "testsuite": {"attrs": {"name", "tests", "failures", "errors", "skipped", "disabled", "time", "timestamp",
+                            "hostname", "id", "package", "file", "log", "url", "version", "group"},
+                  "required": {"name", "tests"},
+                  "children": [("properties", "?"), ("testcase", "*"), ("system-out", "?"), ("system-err", "?")]},
+    "properties": {"attrs": set(), "required": set(), "children": [("property", "+")]},
+    "property": {"attrs": {"name", "value"}, "required": {"name", "value"}, "children": []},
+    "testcase": {"attrs": {"name", "classname", "time", "assertions", "status", "group", "file", "line"},
+                 "required": {"name"}, "children": "any-of skipped error failure system-out system-err"},
+    "failure": {"attrs": {"message", "type"}, "required": set(), "children": [], "text": True},
+    "error": {"attrs": {"message", "type"}, "required": set(), "children": [], "text": True},
+    "skipped": {"attrs": {"message"}, "required": set(), "children": [], "text": True},
+    "system-out": {"attrs": set(), "required": set(), "children": [], "text": True},
+    "system-err": {"attrs": set(), "required": set(), "children": [], "text": True},
+}
+INTEGER_ATTRS = {"tests", "failures", "errors", "skipped", "disabled", "assertions"}
+
+
+def _check_element(el: ET.Element, path: str) -> None:
+    rule = JUNIT.get(el.tag)
+    assert rule is not None, f"{path}: <{el.tag}> is not a JUnit element"
+    assert set(el.attrib) <= rule["attrs"], f"{path}: unknown attributes {set(el.attrib) - rule['attrs']}"
+    assert rule["required"] <= set(el.attrib), f"{path}: missing attributes {rule['required'] - set(el.attrib)}"
+    for key, value in el.attrib.items():
+        if key in INTEGER_ATTRS:
+            assert value.isdigit(), f"{path}@{key}: not a count: {value!r}"
+        if key == "time":
+            assert float(value) >= 0, f"{path}@time: {value!r}"
+    children = list(el)
+    spec = rule["children"]
+    if isinstance(spec, str):
+        allowed = set(spec.split()[1:])
+        assert all(c.tag in allowed for c in children), f"{path}: children {[c.tag for c in children]}"
+    else:
+        i = 0
+        for tag, occurs in spec:
+            n = 0
+            while i < len(children) and children[i].tag == tag:
+                i, n = i + 1, n + 1
+            assert n <= (1 if occurs == "?" else n), f"{path}: more than one <{tag}>"
+            assert n >= (1 if occurs == "+" else 0), f"{path}: needs <{tag}>"
+        assert i == len(children), f"{path}: <{children[i].tag}> out of order or not allowed in <{el.tag}>"
+    if not rule.get("text"):
+        assert not (el.text or "").strip(), f"{path}: text not allowed in <{el.tag}>"
+    for n, child in enumerate(children):
+        _check_element(child, f"{path}/{child.tag}[{n}]")
+
+
+def validate_junit(text: str) -> JUnitXml:
+    """Structure of the common JUnit schema, counts that add up, and junitparser reads it back."""
+    assert text.startswith('<?xml version="1.0" encoding="UTF-8"?>')
+    root = ET.fromstring(text.encode("utf-8"))
+    assert root.tag == "testsuites"
+    _check_element(root, "testsuites")
+    for suite in root.iter("testsuite"):
+        cases = suite.findall("testcase")
+        assert int(suite.get("tests", "-1")) == len(cases)
+        assert int(suite.get("failures", "0")) == sum(c.find("failure") is not None for c in cases)
+        assert int(suite.get("errors", "0")) == sum(c.find("error") is not None for c in cases)
+    xml = JUnitXml.fromstring(text)
+    assert isinstance(xml, JUnitXml)
+    return xml
+
+
+def validate_gradescope(doc: Any) -> None:
+    jsonschema.Draft202012Validator.check_schema(SCHEMA)
+    jsonschema.Draft202012Validator(SCHEMA).validate(doc)
+    assert doc["score"] == pytest.approx(sum(t["score"] for t in doc["tests"]))
+
+
+def _report(student: str | None = None) -> ExerciseReport:
+    tasks = (
+        TaskResult("good", 2.0, 2.0, "passed", "", {"cpu": "passed", "meta": "passed"}),
+        TaskResult("wrong", 0.0, 3.0, "failed", "[values] on cpu: expected <1 & 2>, got \"3\"\nsecond line",
+                   {"cpu": "failed"}),
+        TaskResult("broken", 0.0, 1.0, "error", "ZeroDivisionError: \x00\x1b[31m", {"cpu": "error"}),
+        TaskResult("slow", 0.0, 4.0, "timeout", "took longer than 1 s", {"cpu": "timeout"}),
+    )
+    return ExerciseReport("exercise9", "Everything at once", tasks, output="printed \x07 <b>", seconds=0.25,
+                          student=student)
+
+
+def test_every_status_renders_as_valid_junit_and_gradescope() -> None:
+    report = _report()
+    xml = validate_junit(to_junit(report))
+    (suite,) = list(xml)
+    cases = {case.name: case for case in suite}
+    assert list(cases) == ["good", "wrong", "broken", "slow"]
+    assert cases["good"].is_passed
+    assert isinstance(cases["wrong"].result[0], Failure)
+    assert cases["wrong"].result[0].message.startswith("[values] on cpu: expected <1 & 2>")
+    assert isinstance(cases["broken"].result[0], Error) and isinstance(cases["slow"].result[0], Error)
+    assert cases["slow"].result[0].type == "timeout"
+    doc = json.loads(to_gradescope(report))
+    validate_gradescope(doc)
+    assert doc["score"] == 2.0
+    assert [(t["name"], t["score"], t["max_score"], t["status"]) for t in doc["tests"]] == [
+        ("exercise9: good", 2.0, 2.0, "passed"), ("exercise9: wrong", 0.0, 3.0, "failed"),
+        ("exercise9: broken", 0.0, 1.0, "failed"), ("exercise9: slow", 0.0, 4.0, "failed")]
+    assert "second line" in doc["tests"][1]["output"]
+
+
+def test_several_exercises_and_a_class_render_one_suite_per_exercise() -> None:
+    course = CourseReport((_report(), _report()), student="alice")
+    validate_gradescope(json.loads(to_gradescope(course)))
+    xml = validate_junit(to_junit(course))
+    assert [s.name for s in xml] == ["alice.exercise9", "alice.exercise9"]
+    batch = validate_junit(to_junit_batch({"alice": course, "bob": _report("bob")}))
+    assert [s.name for s in batch] == ["alice.exercise9", "alice.exercise9", "bob.exercise9"]
+    assert {c.classname for s in batch for c in s} == {"alice.exercise9", "bob.exercise9"}
+
+
+def test_the_validators_reject_what_ci_and_gradescope_reject() -> None:
+    """The checks above can fail: properties after the test cases, a test without max_score."""
+    bad = to_junit(_report())
+    root = ET.fromstring(bad.encode())
+    suite = root.find("testsuite")
+    assert suite is not None
+    props = suite.find("properties")
+    assert props is not None
+    suite.remove(props)
+    suite.append(props)
+    with pytest.raises(AssertionError, match="out of order"):
+        validate_junit('<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode"))
+    doc = json.loads(to_gradescope(_report()))
+    del doc["tests"][0]["max_score"]
+    with pytest.raises(jsonschema.ValidationError):
+        validate_gradescope(doc)
+
+
+def test_grade_exercise_writes_junit_and_gradescope(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The CLI a CI job runs: a graded-but-wrong submission, JUnit to a file, exit code 1;
+    then Gradescope's results.json on stdout (in-process, to save a start-up)."""
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "exercise3.py").write_text((SCENARIOS / "exercise3/analytic_formula/submission.py").read_text())
+    out = tmp_path / "reports" / "junit.xml"
+    proc = run_grade("exercise3", "--workspace", str(ws), "--devices", "cpu,meta", "--format", "junit",
+                     "--output", str(out))
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stdout == ""
+    xml = validate_junit(out.read_text())
+    cases = [case for suite in xml for case in suite]
+    assert [c.name for c in cases] == ["cube_grad", "cube_second_grad"]
+    assert all(isinstance(c.result[0], Failure) and "use autograd" in c.result[0].message for c in cases)
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_info:
+        main(["exercise3", "--workspace", str(ws), "--devices", "cpu,meta", "--format", "gradescope"])
+    assert exit_info.value.code == 1
+    doc = json.loads(capsys.readouterr().out)
+    validate_gradescope(doc)
+    assert doc["score"] == 0
+    assert [t["name"] for t in doc["tests"]] == ["exercise3: cube_grad", "exercise3: cube_second_grad"]
+    assert all("use autograd" in t["output"] for t in doc["tests"])
