@@ -1,16 +1,20 @@
 """`grade check`: the instructor's proof that the course is consistent.
 
-Every YAML valid and listed; every reference solution full marks on every
-device through the same isolated runner students get; every unedited stub 0;
-every visible case's written `expected` equal to the reference; hints present.
+Every YAML valid (task names unique) and listed in course.yaml, and nothing
+listed that is missing; every reference solution full marks on every device
+through the same isolated runner students get, also on a sample student's
+variant; every unedited stub 0; every written `expected` equal to the
+reference's result; at least two hints per task.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
+import yaml
 
 from grader.compare import Tolerance, compare_values
 from grader.course import CourseDir
@@ -19,6 +23,8 @@ from grader.loader import display_path
 from grader.results import ExerciseReport
 
 MIN_HINTS = 2
+SAMPLE_STUDENT = "grade-check"
+"""The student id whose variant `grade check` also grades the reference solution on."""
 
 
 @dataclass
@@ -27,6 +33,8 @@ class ExerciseCheck:
     problems: list[str] = field(default_factory=list)
     solution: ExerciseReport | None = None
     stub: ExerciseReport | None = None
+    variant: ExerciseReport | None = None
+    """The reference graded as SAMPLE_STUDENT, for exercises with `variant:` cases."""
 
 
 def _expected_problems(course: CourseDir, ex_id: str) -> list[str]:
@@ -36,7 +44,8 @@ def _expected_problems(course: CourseDir, ex_id: str) -> list[str]:
     exercise = course.exercise(ex_id)
     solution = load_solution(course, ex_id)
     problems = []
-    for p in plan(course, ex_id, exercise, GradeOptions(devices=("cpu",))):
+    where = _Locator(course.exercise_file(ex_id))
+    for t, p in enumerate(plan(course, ex_id, exercise, GradeOptions(devices=("cpu",)))):
         if p.task.kind != "function" or all(c.expected is None for c in p.task.cases):
             continue
         for i, (case, ref) in enumerate(zip(p.task.cases, references(solution, p, ex_id), strict=True)):
@@ -44,9 +53,38 @@ def _expected_problems(course: CourseDir, ex_id: str) -> list[str]:
                 continue
             problem = _disagreement(ref.expected, case.expected)
             if problem:
-                problems.append(f"{p.task.name} case {i + 1}: the written expected value {case.expected!r} "
+                problems.append(f"{where(t, 'cases', i, 'expected')} the written value {case.expected!r} "
                                 f"disagrees with the reference solution ({problem})")
     return problems
+
+
+class _Locator:
+    """`exercises/x.yaml:LINE: tasks[t].key[i].sub:` prefixes for problems found after loading."""
+
+    def __init__(self, path: Path) -> None:
+        self.shown = display_path(path)
+        try:
+            self.root = yaml.compose(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError):
+            self.root = None
+
+    def __call__(self, task: int, *keys: str | int) -> str:
+        node, line = self.root, None
+        path = f"tasks[{task}]"
+        for part in ("tasks", task, *keys):
+            if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+                found = next(((k, v) for k, v in node.value if getattr(k, "value", None) == part), None)
+                if found is None:
+                    break
+                line, node = found[0].start_mark.line + 1, found[1]
+            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+                node = node.value[part]
+                line = node.start_mark.line + 1
+            else:
+                break
+        for part in keys:
+            path += f"[{part}]" if isinstance(part, int) else f".{part}"
+        return f"{self.shown}:{line}: {path}:" if line else f"{self.shown}: {path}:"
 
 
 def _disagreement(reference: object, written: object, where: str = "") -> str:
@@ -94,26 +132,47 @@ def check_exercise(course: CourseDir, ex_id: str, devices: tuple[str, ...] | Non
     except ConfigError as exc:
         result.problems.append(str(exc))
         return result
-    for task in exercise.tasks:
+    where = _Locator(course.exercise_file(ex_id))
+    for i, task in enumerate(exercise.tasks):
         if len(task.hints) < MIN_HINTS:
-            result.problems.append(f"{display_path(course.exercise_file(ex_id))}: tasks.{task.name}.hints: "
-                                   f"has {len(task.hints)} hint(s); write at least {MIN_HINTS}")
+            result.problems.append(f"{where(i, 'hints')} {task.name} has {len(task.hints)} hint(s); "
+                                   f"write at least {MIN_HINTS}")
     opts = GradeOptions(devices=devices)
+    variant = GradeOptions(devices=devices, student=SAMPLE_STUDENT)
+    has_variants = any(case.variant for task in exercise.tasks for case in task.cases)
     try:
         result.problems.extend(_expected_problems(course, ex_id))
         result.solution = grade_source(course, ex_id, reference_submission(course, ex_id, opts), f"{ex_id}.py", opts)
         result.stub = grade_source(course, ex_id, stub_for(course, ex_id), f"{ex_id}.py", opts)
+        if has_variants:
+            result.variant = grade_source(course, ex_id, reference_submission(course, ex_id, variant),
+                                          f"{ex_id}.py", variant)
     except GraderError as exc:
         result.problems.append(str(exc))
         return result
+    solution_file = display_path(course.solution_file(ex_id))
     for t in result.solution.tasks:
         if t.status != "passed":
             first = t.feedback.splitlines()[0] if t.feedback else t.status
-            result.problems.append(f"solutions/{ex_id}.py: {t.name} does not get full marks: {first}")
+            result.problems.append(f"{solution_file}: {t.name} does not get full marks: {first}")
+    for t in result.variant.tasks if result.variant else ():
+        if t.status != "passed":
+            first = t.feedback.splitlines()[0] if t.feedback else t.status
+            result.problems.append(f"{solution_file}: {t.name} does not get full marks on the variant of student "
+                                   f"'{SAMPLE_STUDENT}' (check the task's `variant:` arguments): {first}")
     if result.stub.score > 0:
         earned = ", ".join(t.name for t in result.stub.tasks if t.score > 0)
         result.problems.append(f"the unedited stub scores {result.stub.score:g} (tasks: {earned}); it must score 0")
     return result
+
+
+def _stray_solutions(course: CourseDir) -> list[str]:
+    """Reference solutions of exercises that course.yaml does not list (a renamed or removed exercise)."""
+    listed = set(course.exercise_ids)
+    folder = course.solution_file("x").parent
+    return [f"{display_path(path)}: not listed in course.yaml; add '{path.stem}' to its exercises or remove "
+            "the file" for path in sorted(folder.glob("*.py"))
+            if path.stem not in listed and not path.stem.startswith("_")]
 
 
 def run_check(course: CourseDir, devices: tuple[str, ...] | None) -> bool:
@@ -124,7 +183,7 @@ def run_check(course: CourseDir, devices: tuple[str, ...] | None) -> bool:
     from grader.grading import available_devices
 
     console = Console(highlight=False, stderr=False)
-    layout = [str(p) for p in course.check_layout()]
+    layout = [str(p) for p in course.check_layout()] + _stray_solutions(course)
     checks = []
     with console.status("checking exercises...") as status:
         for ex_id in course.exercise_ids:

@@ -142,9 +142,14 @@ class GradeGroup(click.Group):
 
 @click.group(cls=GradeGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="course-grader", prog_name="grade")
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """Grade PyTorch exercises: `grade exercise3` renders workspace/exercise3.py
     if it is missing, grades it and prints what to fix."""
+    if ctx.invoked_subcommand in ("exercise", "all", "watch", "check"):
+        from grader import sandbox
+
+        sandbox.prestart()  # the sandbox imports torch while this process does the same
 
 
 @cli.command("exercise", hidden=True)
@@ -307,6 +312,53 @@ def check_cmd(devices: str | None, course_path: Path | None) -> None:
     course = _open(course_path, None)
     ok = run_check(course, _options(devices, None, None).devices)
     sys.exit(0 if ok else 1)
+
+
+@cli.command("schema")
+@click.argument("kind", required=False, type=click.Choice(["course", "exercise"]))
+@click.option("--output", type=click.Path(path_type=Path),
+              help="Write to FILE (a folder, for both schemas: course.schema.json and exercise.schema.json).")
+@click.option("--markdown", is_flag=True, help="The YAML reference as Markdown instead (docs/yaml-reference.md).")
+def schema_cmd(kind: str | None, output: Path | None, markdown: bool) -> None:
+    """JSON Schema of course.yaml (KIND=course) or of an exercise file (KIND=exercise), or both,
+    for editors to validate and complete the YAML; generated from the grader's models."""
+    from grader import schemadoc
+    from grader.reports import write_atomic
+
+    if markdown and kind is not None:
+        raise UsageError("--markdown writes the whole reference (course and exercise files); leave out KIND")
+    if output is not None and kind is None and not markdown:
+        if output.exists() and not output.is_dir():
+            raise UsageError(f"{output} is a file; for both schemas give a folder, or name one: "
+                             "grade schema exercise --output FILE")
+        for name in schemadoc.KINDS:
+            path = output / schemadoc.SCHEMA_FILES[name]
+            write_atomic(path, schemadoc.json_text(name))
+            _info(f"wrote {path}")
+        return
+    text = schemadoc.markdown() if markdown else schemadoc.json_text(kind)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        write_atomic(output, text)
+        _info(f"wrote {output}")
+
+
+@cli.command("new")
+@click.argument("name", required=False)
+@click.option("--title", help="The exercise's title (default: 'Exercise N').")
+@click.option("--course", "course_path", type=click.Path(path_type=Path))
+def new_cmd(name: str | None, title: str | None, course_path: Path | None) -> None:
+    """Start a new exercise NAME (exercise14, 14 or ex14; default: the next number): writes
+    exercises/<id>.yaml and solutions/<id>.py from a template and adds the id to course.yaml."""
+    from grader.loader import display_path
+    from grader.scaffold import scaffold
+
+    course = _open(course_path, None)
+    made = scaffold(course, name, title)
+    click.echo(f"created {display_path(made.exercise_file)} and {display_path(made.solution_file)}, "
+               f"and added {made.ex_id} to {display_path(course.course_file)}")
+    click.echo("next: write the exercise, then `grade check` (and `grade render` to see the stub)")
 
 
 @cli.command("batch")

@@ -55,12 +55,14 @@ class RandintValue(Strict):
     """A variant integer drawn per student in `[low, high]`: `{randint: [2, 6]}`."""
 
     randint: tuple[int, int]
+    """`[low, high]`, both included."""
 
 
 class ChoiceValue(Strict):
     """A variant value chosen per student: `{choice: [a, b, c]}`."""
 
     choice: list[Any] = Field(min_length=1)
+    """The values to choose from, each equally likely."""
 
 
 Dim = Annotated[int, Field(ge=0)] | RandintValue | ChoiceValue
@@ -76,14 +78,17 @@ class RandomValue(Strict):
     """
 
     random: Literal["randn", "rand", "randint"]
+    """The torch function that draws the numbers: normal, uniform in [0, 1), or whole numbers."""
     shape: list[Dim]
     """Sizes of the tensor; each a whole number or a `randint`/`choice` drawn with the case's seed."""
     dtype: DTypeName = "float32"
+    """Element type of the tensor."""
     low: int = 0
     """Lower bound (inclusive) for `randint`."""
     high: int = 10
     """Upper bound (exclusive) for `randint`."""
     requires_grad: bool = False
+    """Make the input a leaf that requires grad."""
 
     @field_validator("shape")
     @classmethod
@@ -115,12 +120,14 @@ class DTypeValue(Strict):
     """A `torch.dtype` passed as an argument: `{dtype: float64}`."""
 
     dtype: DTypeName
+    """The dtype's name, without `torch.`."""
 
 
 class DeviceValue(Strict):
     """The device being checked, passed as a string (`cpu`, `cuda`, `meta`): `{device: checked}`."""
 
     device: Literal["checked"]
+    """Always `checked`: the function gets `"cpu"`, `"cuda"`, `"meta"`, ... in turn."""
 
 
 class FormatValue(Strict):
@@ -164,12 +171,19 @@ class ShapesValue(Strict):
     """
 
     class Spec(Strict):
+        """How the shapes of a `shapes:` value are drawn."""
+
         count: int = Field(2, ge=2, le=4)
+        """How many shapes (2 to 4)."""
         ndim: tuple[int, int] = (1, 4)
+        """Fewest and most dimensions of a shape."""
         max_size: int = Field(6, ge=2, le=64)
+        """Largest size of a dimension."""
         compatible: float = Field(0.6, ge=0, le=1)
+        """Probability that the shapes broadcast together (otherwise one size clashes)."""
 
     shapes: Spec
+    """How to draw them."""
 
 
 def _value_tag(value: Any) -> str:
@@ -209,7 +223,9 @@ class RequireAutograd(Strict):
     `torch.func`); observed at torch's dispatcher while the student's code runs."""
 
     kind: Literal["require_autograd"]
+    """Names the rule."""
     feedback: str = "use autograd: compute the gradient with backward() or torch.autograd.grad"
+    """What the student reads when no backward pass ran."""
 
 
 class ForbidCalls(Strict):
@@ -217,9 +233,11 @@ class ForbidCalls(Strict):
     (aliases, getattr, importlib, torch.ops, nn modules that call them)."""
 
     kind: Literal["forbid_calls"]
+    """Names the rule."""
     calls: list[str] = Field(min_length=1)
-    """Dotted names, e.g. `torch.nn.functional.linear` or `torch.ops.aten.linear`."""
+    """Dotted names, e.g. `torch.nn.functional.linear`, `torch.Tensor.clamp` or `torch.ops.aten.linear`."""
     feedback: str
+    """What the student reads after a forbidden call (say what to use instead)."""
 
 
 class GradientsFlow(Strict):
@@ -227,9 +245,11 @@ class GradientsFlow(Strict):
     reference's gradients (catches results detached from the graph)."""
 
     kind: Literal["gradients_flow"]
+    """Names the rule."""
     to: list[str] = Field(min_length=1)
     """Argument names that are made leaves requiring grad."""
     feedback: str = "gradients must flow from the output back to the inputs"
+    """What the student reads when no gradient (or a wrong one) reaches an argument."""
 
 
 Rule = Annotated[RequireAutograd | ForbidCalls | GradientsFlow, Field(discriminator="kind")]
@@ -259,12 +279,15 @@ class Task(Strict):
     name: str
     """Python identifier: the function or variable name in the stub."""
     kind: Literal["function", "answer"] = "function"
+    """`function`: the student writes a function, called once per case and device; `answer`: the
+    student sets a variable, compared with the reference's result for the single case."""
     signature: str | None = None
     """For functions: `(x: torch.Tensor) -> torch.Tensor`."""
     doc: str
     """The function's docstring, or the question of an answer task
     (`{arg}` placeholders are filled with the case's arguments)."""
     points: float = Field(1.0, ge=0)
+    """Earned only if every case passes on every device checked."""
     reference: str | None = None
     """Name of the reference function in `solutions/<id>.py`; default: `name`."""
     timeout: float | None = Field(None, gt=0)
@@ -276,7 +299,9 @@ class Task(Strict):
     values_on: list[DeviceName] | None = None
     """Devices whose values are compared; default every device but `meta`."""
     rtol: float | None = Field(None, ge=0)
+    """Relative tolerance for floating point values; default depends on the dtype (1.3e-6 for float32)."""
     atol: float | None = Field(None, ge=0)
+    """Absolute tolerance for floating point values; default depends on the dtype (1e-5 for float32)."""
     check_inputs_unchanged: bool = True
     """Require every tensor argument to be unchanged after the call (except those in `modifies`)."""
     check_repeatable: bool = True
@@ -295,8 +320,11 @@ class Task(Strict):
     wrong_answer: str | None = None
     """For answer tasks: the feedback after a well-formed but wrong answer."""
     rules: list[Rule] = []
+    """Rules observed while the function runs; a broken rule fails the task with its feedback."""
     hints: list[str] = []
+    """Shown one at a time by `grade hint`; `grade check` asks for at least two."""
     cases: list[Case] = Field(min_length=1)
+    """The calls to grade (function tasks) or the question's arguments (answer tasks: exactly one)."""
     placeholder: str = "..."
     """For answer tasks: the stub's initial value."""
     answer_help: str | None = None
@@ -354,11 +382,13 @@ class Exercise(Strict):
 
     format_version: Literal[1] = Field(description="Always 1 for this version of the grader.")
     title: str
+    """Shown by `grade list` and at the top of the stub."""
     text: str
     """What the student reads first (stub docstring, notebook markdown)."""
     imports: list[str] = ["import torch"]
     """Lines at the top of the stub."""
     tasks: list[Task] = Field(min_length=1)
+    """What the student writes, in the order of the stub; task names must be unique."""
 
     @field_validator("tasks")
     @classmethod
@@ -393,8 +423,11 @@ class Course(Strict):
     """The course file: `course.yaml`."""
 
     format_version: Literal[1]
+    """Always 1 for this version of the grader."""
     title: str
+    """Shown by `grade list` and `grade check`."""
     defaults: Defaults = Defaults()
+    """Limits for every task unless a task or the command line says otherwise."""
     exercises: list[str] = Field(min_length=1)
     """Exercise ids in course order; each has `exercises/<id>.yaml` and `solutions/<id>.py`."""
 

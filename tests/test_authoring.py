@@ -1,0 +1,234 @@
+"""Authoring tools: `grade schema`, `grade new`, and what `grade check` catches.
+
+Most tests run in-process (click's CliRunner, grader.check) on a small course
+built in a temporary folder; one runs the real `grade check` command.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+from click.testing import CliRunner
+from conftest import ROOT, run_grade
+
+from grader import schemadoc
+from grader.check import _disagreement, _stray_solutions, check_exercise
+from grader.cli import cli
+from grader.course import CourseDir
+from grader.errors import ConfigError, UsageError
+from grader.loader import load_model
+from grader.scaffold import EXERCISE_TEMPLATE, SOLUTION_TEMPLATE, scaffold
+from grader.schema import Exercise
+
+COURSE_YAML = """\
+# My course: a comment that grade new must keep.
+format_version: 1
+title: Tiny course
+exercises:
+  - exercise1   # the first one
+  # more to come
+"""
+
+
+def write_exercise(root: Path, ex_id: str, yaml_text: str | None = None, solution: str | None = None) -> None:
+    (root / "exercises").mkdir(exist_ok=True)
+    (root / "solutions").mkdir(exist_ok=True)
+    (root / "exercises" / f"{ex_id}.yaml").write_text(
+        yaml_text or EXERCISE_TEMPLATE.format(schema_line="", title=ex_id, ex_id=ex_id))
+    (root / "solutions" / f"{ex_id}.py").write_text(solution or SOLUTION_TEMPLATE.format(ex_id=ex_id, title=ex_id))
+
+
+@pytest.fixture
+def tiny(tmp_path: Path) -> CourseDir:
+    (tmp_path / "course.yaml").write_text(COURSE_YAML)
+    write_exercise(tmp_path, "exercise1")
+    return CourseDir.open(tmp_path)
+
+
+# ---------------------------------------------------------------- grade schema
+
+def test_schema_validates_every_exercise_and_catches_typos() -> None:
+    result = CliRunner().invoke(cli, ["schema", "exercise"])
+    assert result.exit_code == 0, result.output
+    exercise_schema = json.loads(result.output)
+    assert exercise_schema["$schema"] == schemadoc.JSON_SCHEMA_DIALECT
+    validator = jsonschema.Draft202012Validator(exercise_schema)
+    for path in sorted((ROOT / "exercises").glob("*.yaml")):
+        errors = [e.message for e in validator.iter_errors(yaml.safe_load(path.read_text()))]
+        assert errors == [], f"{path.name}: {errors}"
+    broken = yaml.safe_load((ROOT / "exercises" / "exercise5.yaml").read_text())
+    broken["tasks"][0]["pionts"] = 2
+    broken["tasks"][1]["kind"] = "functoin"
+    messages = sorted(e.message for e in validator.iter_errors(broken))
+    assert any("'pionts' was unexpected" in m for m in messages)
+    assert any("'functoin' is not one of" in m for m in messages)
+    course_schema = json.loads(CliRunner().invoke(cli, ["schema", "course"]).output)
+    assert list(jsonschema.Draft202012Validator(course_schema).iter_errors(yaml.safe_load(
+        (ROOT / "course.yaml").read_text()))) == []
+
+
+def test_schema_writes_both_files_to_a_folder_and_refuses_odd_options(tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(cli, ["schema", "--output", str(tmp_path / "schemas")])
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "schemas" / "course.schema.json").read_text())["title"] == "course.yaml"
+    assert json.loads((tmp_path / "schemas" / "exercise.schema.json").read_text())["title"] == "exercises/<id>.yaml"
+    both = json.loads(runner.invoke(cli, ["schema"]).output)
+    assert set(both) == {"course", "exercise"}
+    with pytest.raises(UsageError, match="leave out KIND"):
+        runner.invoke(cli, ["schema", "course", "--markdown"], catch_exceptions=False, standalone_mode=False)
+
+
+def test_committed_schemas_and_reference_are_up_to_date() -> None:
+    """Regenerate with: grade schema --output docs/schema && grade schema --markdown --output docs/yaml-reference.md"""
+    for kind, name in schemadoc.SCHEMA_FILES.items():
+        assert (ROOT / "docs" / "schema" / name).read_text() == schemadoc.json_text(kind), name
+    reference = (ROOT / "docs" / "yaml-reference.md").read_text()
+    assert reference == schemadoc.markdown()
+    for key in ("`modifies`", "`check_grad_flags`", "`variant`", "`randint`", "`format`", "`numpy`"):
+        assert key in reference
+
+
+def test_every_exercise_file_points_editors_at_the_schema() -> None:
+    line = "# yaml-language-server: $schema=../docs/schema/exercise.schema.json"
+    for ex_id in CourseDir.open(ROOT).exercise_ids[4:]:
+        assert (ROOT / "exercises" / f"{ex_id}.yaml").read_text().splitlines()[0] == line, ex_id
+    assert (ROOT / "course.yaml").read_text().startswith("# yaml-language-server: $schema=docs/schema/")
+
+
+# ---------------------------------------------------------------- grade new
+
+def test_new_scaffolds_an_exercise_that_passes_check(tiny: CourseDir) -> None:
+    made = scaffold(tiny, None, "Softmax: scores to probabilities")
+    assert made.ex_id == "exercise2"
+    text = tiny.course_file.read_text()
+    assert text == COURSE_YAML.replace("  - exercise1   # the first one\n",
+                                       "  - exercise1   # the first one\n  - exercise2\n")
+    assert load_model(made.exercise_file, Exercise).title == "Softmax: scores to probabilities"
+    reopened = CourseDir.open(tiny.root)
+    assert reopened.exercise_ids == ["exercise1", "exercise2"]
+    result = check_exercise(reopened, "exercise2", ("cpu", "meta"))
+    assert result.problems == []
+    assert result.solution is not None and result.solution.full_marks
+    assert result.stub is not None and result.stub.score == 0
+    assert result.variant is not None and result.variant.full_marks
+
+
+def test_new_takes_numbers_and_never_overwrites(tiny: CourseDir) -> None:
+    assert scaffold(tiny, "ex7").ex_id == "exercise7"
+    course = CourseDir.open(tiny.root)
+    with pytest.raises(UsageError, match=r"exercise7 is already in \S*course.yaml"):
+        scaffold(course, "7")
+    (tiny.root / "solutions" / "exercise8.py").write_text("# mine\n")
+    with pytest.raises(UsageError, match="already exists; grade new never overwrites"):
+        scaffold(course, "exercise8")
+    assert (tiny.root / "solutions" / "exercise8.py").read_text() == "# mine\n"
+    assert not (tiny.root / "exercises" / "exercise8.yaml").exists()
+    with pytest.raises(UsageError, match="cannot be an exercise id"):
+        scaffold(course, "my exercise")
+
+
+def test_new_adds_to_a_flow_style_list(tmp_path: Path) -> None:
+    (tmp_path / "course.yaml").write_text("format_version: 1\ntitle: T\nexercises: [exercise1]  # all\n")
+    write_exercise(tmp_path, "exercise1")
+    scaffold(CourseDir.open(tmp_path), None)
+    assert (tmp_path / "course.yaml").read_text().endswith("exercises: [exercise1, exercise2]  # all\n")
+
+
+def test_new_on_the_command_line(tiny: CourseDir) -> None:
+    result = CliRunner().invoke(cli, ["new", "3", "--title", "Three", "--course", str(tiny.root)])
+    assert result.exit_code == 0, result.output
+    assert "created exercises/exercise3.yaml" in result.output or "exercise3.yaml" in result.output
+    assert CourseDir.open(tiny.root).exercise_ids == ["exercise1", "exercise3"]
+
+
+# ---------------------------------------------------------------- grade check
+
+BAD_EXPECTED = EXERCISE_TEMPLATE.format(schema_line="", title="t", ex_id="x").replace(
+    "expected: [2.0, 4.0, 6.0]", "expected: [2.0, 4.0, 7.0]")
+ONE_HINT = EXERCISE_TEMPLATE.format(schema_line="", title="t", ex_id="x").replace(
+    '      - "A second, more concrete one: multiplying a tensor by a number scales every entry."\n', "")
+DUPLICATE = EXERCISE_TEMPLATE.format(schema_line="", title="t", ex_id="x") + \
+    EXERCISE_TEMPLATE.format(schema_line="", title="t", ex_id="x").split("tasks:\n", 1)[1]
+CPU_ONLY = SOLUTION_TEMPLATE.format(ex_id="x", title="t").replace("return 2 * x", "return 2 * x.cpu()")
+QUIZ = """\
+format_version: 1
+title: A quiz whose stub already holds the answer
+text: The placeholder is the answer.
+tasks:
+  - name: q1
+    kind: answer
+    answer_form: value
+    reference: same
+    placeholder: "7"
+    doc: "What is {x}?"
+    hints: ["It is {x}.", "Really."]
+    cases:
+      - args: {x: 7}
+"""
+VARIANT_BREAKS = EXERCISE_TEMPLATE.format(schema_line="", title="t", ex_id="x").replace(
+    "shape: [{randint: [1, 6]}, 4]", "shape: [5]")
+
+
+@pytest.mark.parametrize(("yaml_text", "solution", "message"), [
+    (BAD_EXPECTED, None, "exercise1.yaml:19: tasks[0].cases[0].expected: the written value [2.0, 4.0, 7.0] disagrees "
+                         "with the reference solution"),
+    (ONE_HINT, None, "exercise1.yaml:13: tasks[0].hints: double has 1 hint(s); write at least 2"),
+    (DUPLICATE, None, "tasks[0] and tasks[1] are both named 'double'"),
+    (None, CPU_ONLY, "double does not get full marks: [exception] on meta"),
+    (QUIZ, "def same(x):\n    return x\n", "the unedited stub scores 1 (tasks: q1); it must score 0"),
+    (VARIANT_BREAKS, SOLUTION_TEMPLATE.format(ex_id="x", title="t").replace("return 2 * x", "return 2 * x.view(-1, 4)"),
+     "raised RuntimeError"),
+], ids=["expected disagrees", "one hint", "duplicate task names", "fails on a device", "stub scores",
+        "variant breaks the reference"])
+def test_check_reports(tiny: CourseDir, yaml_text: str | None, solution: str | None, message: str) -> None:
+    write_exercise(tiny.root, "exercise1", yaml_text, solution)
+    problems = check_exercise(CourseDir.open(tiny.root), "exercise1", ("cpu", "meta")).problems
+    assert any(message in p for p in problems), problems
+
+
+def test_check_reports_layout_problems(tiny: CourseDir) -> None:
+    write_exercise(tiny.root, "exercise9")  # files, but not in course.yaml
+    (tiny.root / "solutions" / "exercise5.py").write_text("")  # a stray solution
+    tiny.course_file.write_text(COURSE_YAML + "  - exercise4\n")  # listed, no files
+    course = CourseDir.open(tiny.root)
+    layout = [str(p) for p in course.check_layout()] + _stray_solutions(course)
+    text = "\n".join(layout)
+    assert "'exercise4' is listed but exercises/exercise4.yaml does not exist" in text
+    assert "exercise9.yaml: not listed in course.yaml" in text
+    assert "exercise5.py: not listed in course.yaml" in text
+
+
+def test_grade_check_command_fails_with_located_problems(tiny: CourseDir) -> None:
+    write_exercise(tiny.root, "exercise1", BAD_EXPECTED)
+    write_exercise(tiny.root, "exercise2")
+    proc = run_grade("check", "--devices", "cpu,meta", cwd=tiny.root)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    out = " ".join(proc.stdout.split())
+    assert "disagrees with the reference" in out and "exercise2.yaml: not listed in course.yaml" in out
+    assert "problem(s) found" in out and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(("reference", "written", "problem"), [
+    ((1.65202,), [1.652], ""),
+    ((1.65202,), [1.66], "the reference gives 1.65202 at [0]"),
+    ([1, 2], [1, 2, 3], "the reference gives 2 items"),
+    ("error", "error", ""),
+    (7, 7.0, "the reference gives 7"),
+])
+def test_written_expected_values_are_compared_with_tolerance(reference: object, written: object,
+                                                              problem: str) -> None:
+    assert _disagreement(reference, written) == problem
+
+
+def test_a_solution_error_in_check_is_reported_not_raised(tiny: CourseDir) -> None:
+    write_exercise(tiny.root, "exercise1", solution="def double(x):\n    raise ValueError('oops')\n")
+    problems = check_exercise(CourseDir.open(tiny.root), "exercise1", ("cpu",)).problems
+    assert any("double raised ValueError: oops" in p for p in problems), problems
+    with pytest.raises(ConfigError):
+        (tiny.root / "exercises" / "exercise1.yaml").write_text("format_version: 1\ntitle: t\n")
+        load_model(tiny.root / "exercises" / "exercise1.yaml", Exercise)
