@@ -5,13 +5,19 @@ results.json (checked against tests/schemas/gradescope_results.schema.json)."""
 from __future__ import annotations
 
 import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
-from conftest import SCENARIOS, run_grade
+import yaml
+from conftest import ROOT, SCENARIOS, run_grade
 from junitparser import Error, Failure, JUnitXml
 
 from grader.cli import main
@@ -178,3 +184,48 @@ def test_grade_exercise_writes_junit_and_gradescope(tmp_path: Path, capsys: pyte
     assert doc["score"] == 0
     assert [t["name"] for t in doc["tests"]] == ["exercise3: cube_grad", "exercise3: cube_second_grad"]
     assert all("use autograd" in t["output"] for t in doc["tests"])
+
+
+def test_gradescope_run_autograder_writes_results_json(tmp_path: Path) -> None:
+    """examples/gradescope/run_autograder in Gradescope's layout (a temp /autograder), no network."""
+    root = tmp_path / "autograder"
+    (root / "submission" / "upload").mkdir(parents=True)
+    (root / "source").symlink_to(ROOT)
+    (root / "submission" / "upload" / "my_answer.py").write_text((ROOT / "solutions" / "exercise3.py").read_text())
+    env = {**os.environ, "AUTOGRADER_ROOT": str(root), "GRADE": f"{sys.executable} -m grader",
+           "EXERCISE": "exercise3", "PYTHON": sys.executable}
+    script = ROOT / "examples" / "gradescope" / "run_autograder"
+    proc = subprocess.run(["bash", str(script)], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads((root / "results" / "results.json").read_text())
+    validate_gradescope(doc)
+    assert doc["score"] == 6.0
+    assert [(t["name"], t["score"]) for t in doc["tests"]] == [("exercise3: cube_grad", 3.0),
+                                                               ("exercise3: cube_second_grad", 3.0)]
+    shutil.rmtree(root / "submission")
+    (root / "submission").mkdir()
+    proc = subprocess.run(["bash", str(script)], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads((root / "results" / "results.json").read_text())
+    validate_gradescope(doc)
+    assert doc["score"] == 0 and "No Python file or notebook in your submission" in doc["output"]
+
+
+def test_github_classroom_workflow_grades_the_student_repository(tmp_path: Path) -> None:
+    """The workflow's grade step, run as written in a student's checkout with the course beside it."""
+    workflow = yaml.safe_load((ROOT / "examples" / "github-classroom" / "grade.yml").read_text())
+    steps = workflow["jobs"]["grade"]["steps"]
+    (command,) = [s["run"] for s in steps if "run" in s and s["run"].startswith("grade ")]
+    assert "--format junit --output reports/junit.xml" in command
+    publish = steps[-1]
+    assert publish["if"] == "always()" and publish["with"]["report_paths"] == "reports/junit.xml"
+    (tmp_path / ".course").symlink_to(ROOT)
+    (tmp_path / "exercise3.py").write_text((SCENARIOS / "exercise3/analytic_formula/submission.py").read_text())
+    argv = shlex.split(command)
+    proc = subprocess.run([sys.executable, "-m", "grader", *argv[1:], "--devices", "cpu,meta"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1, proc.stderr  # graded, not full marks: the job shows red
+    xml = validate_junit((tmp_path / "reports" / "junit.xml").read_text())
+    suites = {suite.name: suite for suite in xml}
+    assert "exercise3" in suites and "exercise1" in suites
+    assert all(isinstance(case.result[0], Failure) for case in suites["exercise3"])
