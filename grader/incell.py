@@ -54,15 +54,20 @@ child._install_lazy_modules()
 class CheckFailed(AssertionError):
     """A task failed the grader's checks; the message is the feedback `grade` gives."""
 
+    def _render_traceback_(self) -> list[str]:
+        """IPython shows this instead of a traceback: the feedback, not the test cell's data
+        and the grader's frames (nbgrader keeps it as the cell's error output)."""
+        return [f"\x1b[0;31mCheckFailed\x1b[0m: {self}"]
+
 
 # ---------------------------------------------------------------- payloads
 
 def encode_payload(payload: dict[str, Any]) -> str:
-    """Plain data and tensors -> text for a test cell (torch.save, zlib, base64, 76-column lines)."""
+    """Plain data and tensors -> one line of text for a test cell (torch.save, zlib, base64).
+    One line, so that a test cell reads as a few lines in Jupyter and in `nbgrader validate`."""
     buf = io.BytesIO()
     torch.save(payload, buf, _use_new_zipfile_serialization=False)
-    text = base64.b64encode(zlib.compress(buf.getvalue(), 9)).decode("ascii")
-    return "\n".join(text[i:i + 76] for i in range(0, len(text), 76))
+    return base64.b64encode(zlib.compress(buf.getvalue(), 9)).decode("ascii")
 
 
 def decode_payload(text: str) -> dict[str, Any]:

@@ -216,7 +216,7 @@ def _payload(ex_id: str, p: PlannedTask, job_task: dict[str, Any], refs: list[An
 def _check_call(name: str, payload: dict[str, Any], hidden: bool) -> str:
     from grader.incell import encode_payload
 
-    return f'check("{name}", """\n{encode_payload(payload)}\n"""' + (", hidden=True)" if hidden else ")")
+    return f'check("{name}", "{encode_payload(payload)}"' + (", hidden=True)" if hidden else ")")
 
 
 def _test_source(ex_id: str, p: PlannedTask, visible: dict[str, Any] | None, hidden: dict[str, Any]) -> str:
@@ -734,6 +734,16 @@ def _write_gradebook(nbc: CourseDirectory, assignment: str, results: list[Notebo
         gb.db.commit()
 
 
+def _copy_other_files(submitted: Path, graded: Path) -> None:
+    """What `nbgrader autograde` copies along: timestamp.txt and submission_secret.txt, which
+    `generate_feedback` and `release_feedback` need (plain files only, never links)."""
+    import shutil
+
+    for path in submitted.iterdir():
+        if path.suffix != ".ipynb" and path.is_file() and not path.is_symlink():
+            shutil.copyfile(path, graded / path.name)
+
+
 def _timestamp(folder: Path) -> str | None:
     try:
         text = (folder / "timestamp.txt").read_text().strip()
@@ -747,8 +757,7 @@ def _summary(results: list[NotebookResult], assignment: str, problems: list[str]
     from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=f"nbgrader assignment {escape(assignment)}: graded outside the students' kernels",
-                  title_justify="left")
+    table = Table()
     for col in ("student", "notebook", "score", "problems"):
         table.add_column(col)
     for r in results:
@@ -760,6 +769,7 @@ def _summary(results: list[NotebookResult], assignment: str, problems: list[str]
         table.add_row(escape(r.student), escape(r.notebook), f"[green]{score}[/]" if r.report.full_marks else score,
                       escape("\n".join(notes)) if notes else "")
     console = Console(highlight=False)
+    console.print(f"nbgrader assignment [bold]{escape(assignment)}[/], graded outside the students' kernels:")
     console.print(table)
     for problem in problems:
         console.print(f"[red]could not be graded:[/] {escape(problem)}")
@@ -818,9 +828,7 @@ def batch_nbgrader(course: CourseDir, nbgrader_dir: Path, assignment: str, opts:
         released = nbformat.read(str(released_path), as_version=4)
         graded_dir = _assignment_dir(nbc, nbc.autograded_directory, r.student, assignment)
         write_atomic(graded_dir / released_path.name, nbformat.writes(feedback_notebook(released, r)))
-        stamp = timestamps.get(r.student)
-        if stamp:
-            write_atomic(graded_dir / "timestamp.txt", stamp + "\n")
+        _copy_other_files(_assignment_dir(nbc, nbc.submitted_directory, r.student, assignment), graded_dir)
     if out is not None:
         for student in students:
             reports = tuple(r.report for r in results if r.student == student and r.report is not None)

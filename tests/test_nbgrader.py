@@ -78,7 +78,7 @@ def _check_payloads(nb: nbformat.NotebookNode) -> dict[str, dict[str, Any]]:
         gid = cell.metadata.get("nbgrader", {}).get("grade_id", "")
         if not gid.startswith("test_"):
             continue
-        calls = re.findall(r'check\("(\w+)", """(.*?)"""(, hidden=True)?\)', cell.source, re.S)
+        calls = re.findall(r'check\("(\w+)", "([^"]*)"(, hidden=True)?\)', cell.source)
         found[gid.removeprefix("test_")] = {
             "visible": next((decode_payload(d) for _, d, h in calls if not h), None),
             "hidden": next(decode_payload(d) for _, d, h in calls if h),
