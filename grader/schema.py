@@ -426,7 +426,7 @@ class Course(Strict):
     """Always 1 for this version of the grader."""
     title: str
     """Shown by `grade list` and `grade check`."""
-    defaults: Defaults = Defaults()
+    defaults: Defaults = Defaults()  # type: ignore[call-arg]  # (mypy does not see pydantic's defaults)
     """Limits for every task unless a task or the command line says otherwise."""
     exercises: list[str] = Field(min_length=1)
     """Exercise ids in course order; each has `exercises/<id>.yaml` and `solutions/<id>.py`."""

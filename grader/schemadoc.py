@@ -26,7 +26,8 @@ SCHEMA_FILES = {"course": "course.schema.json", "exercise": "exercise.schema.jso
 
 
 def _model(kind: str) -> type[BaseModel]:
-    return {"course": schema.Course, "exercise": schema.Exercise}[kind]
+    models: dict[str, type[BaseModel]] = {"course": schema.Course, "exercise": schema.Exercise}
+    return models[kind]
 
 
 def _any_of(node: Any) -> Any:

@@ -24,6 +24,8 @@ from grader.loader import load_model
 from grader.scaffold import EXERCISE_TEMPLATE, SOLUTION_TEMPLATE, scaffold
 from grader.schema import Exercise
 
+PROCESS_MODE = {"GRADER_ISOLATION": "process"}  # the same reports, without starting the sandbox
+
 COURSE_YAML = """\
 # My course: a comment that grade new must keep.
 format_version: 1
@@ -206,7 +208,7 @@ def test_check_reports_layout_problems(tiny: CourseDir) -> None:
 def test_grade_check_command_fails_with_located_problems(tiny: CourseDir) -> None:
     write_exercise(tiny.root, "exercise1", BAD_EXPECTED)
     write_exercise(tiny.root, "exercise2")
-    proc = run_grade("check", "--devices", "cpu,meta", cwd=tiny.root)
+    proc = run_grade("check", "--devices", "cpu,meta", cwd=tiny.root, env=PROCESS_MODE)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     out = " ".join(proc.stdout.split())
     assert "disagrees with the reference" in out and "exercise2.yaml: not listed in course.yaml" in out

@@ -18,6 +18,8 @@ from grader.course import CourseDir
 from grader.grading import GradeOptions, grade_source, plan, reference_submission
 from grader.values import NUMPY, is_numpy_marker
 
+PROCESS_MODE = {"GRADER_ISOLATION": "process"}  # the same reports, without starting the sandbox
+
 COURSE = CourseDir.open(ROOT)
 VARIANT_EXERCISES = [ex for ex in COURSE.exercise_ids
                      if any(c.variant for t in COURSE.exercise(ex).tasks for c in t.cases)]
@@ -94,15 +96,15 @@ def test_a_neighbours_quiz_answers_score_low(ex_id: str) -> None:
         failed = [t for t in report.tasks if t.status != "passed"]
         assert all(t.feedback.startswith("[answer]") for t in failed)
     assert max(shares) <= 0.5 and sum(shares) / len(shares) <= 0.35, shares
-    own = grade_source(COURSE, ex_id, reference_submission(COURSE, ex_id, GradeOptions(student="ben")),
-                       f"{ex_id}.py", GradeOptions(devices=("cpu",), student="ben"))
-    assert own.score == own.max_score
+    right = grade_source(COURSE, ex_id, reference_submission(COURSE, ex_id, GradeOptions(student="ben")),
+                         f"{ex_id}.py", GradeOptions(devices=("cpu",), student="ben"))
+    assert right.score == right.max_score
 
 
 def test_render_and_grade_with_a_student_id(tmp_path: Any) -> None:
     """The CLI round trip: alice's stub holds alice's questions; alice's answers graded as bob lose points."""
     out = tmp_path / "stubs"
-    proc = run_grade("render", "--student", "alice", "--out", str(out))
+    proc = run_grade("render", "--student", "alice", "--out", str(out), env=PROCESS_MODE)
     assert proc.returncode == 0, proc.stderr
     stub = (out / "exercise13.py").read_text()
     assert "# Variant for student: alice" in stub
@@ -111,6 +113,7 @@ def test_render_and_grade_with_a_student_id(tmp_path: Any) -> None:
     workspace.mkdir()
     answers = reference_submission(COURSE, "exercise13", GradeOptions(student="alice"))
     (workspace / "exercise13.py").write_text(answers)
-    proc = run_grade("exercise13", "--student", "bob", "--workspace", str(workspace), "--format", "json")
+    proc = run_grade("exercise13", "--student", "bob", "--workspace", str(workspace), "--format", "json",
+                     env=PROCESS_MODE)
     report = json.loads(proc.stdout)
     assert proc.returncode == 1 and report["score"] <= 4, report["score"]
