@@ -442,8 +442,11 @@ def batch_cmd(submissions: Path | None, out: Path | None, jobs: int | None, resu
             reports.write_atomic(output, rendered)
     stats = result.stats
     per = f", {stats.seconds / stats.submissions * 1000:.0f} ms per submission" if stats.submissions else ""
+    memory = (f"; peak memory per worker {stats.worker_peak_rss_kb / 1024:.0f} MiB, per child "
+              f"{stats.child_peak_rss_kb / 1024:.0f} MiB" if stats.worker_peak_rss_kb else "")
     _info(f"graded {len(result.graded)} student(s)" + (f", kept {len(result.resumed)} unchanged" if resume else "")
-          + f" in {stats.seconds:.1f} s on {stats.workers} worker(s){per}; reports in {result.out}/")
+          + f" in {stats.seconds:.1f} s (warm-up {stats.warmup_seconds:.1f} s) on {stats.workers} worker(s){per}"
+          + f"{memory}; reports in {result.out}/")
     if stats.config_errors:
         for problem in stats.config_errors:
             _info(f"error: {problem}")
