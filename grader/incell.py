@@ -46,10 +46,6 @@ PAYLOAD_FORMAT = 1
 OUTPUT_LIMIT = 4000
 _CASE_NUMBER = re.compile(r"^(\[[^\]]*\] on \S+, case )(\d+)( \()")
 
-# The checks on `meta` would otherwise import torch._dynamo (2+ s) in the first test cell;
-# the stand-in loads the real module as soon as anything (torch.compile) needs it.
-child._install_lazy_modules()
-
 
 class CheckFailed(AssertionError):
     """A task failed the grader's checks; the message is the feedback `grade` gives."""
@@ -206,6 +202,9 @@ def run_task(payload: dict[str, Any], namespace: dict[str, Any],
 def check(name: str, data: str, *, hidden: bool = False) -> None:
     """Check the function or answer `name` of the calling notebook; raise `CheckFailed` with
     `grade`'s feedback when a check fails. `hidden` marks the check of every case (graded copy)."""
+    # The checks on `meta` would otherwise import torch._dynamo (2+ s) in the first test cell;
+    # the child's stand-in loads the real module as soon as anything (torch.compile) needs it.
+    child._install_lazy_modules()
     payload = decode_payload(data)
     if payload.get("task") != name:
         raise ValueError(f"this test cell checks {payload.get('task')!r}, not {name!r}; "

@@ -515,6 +515,15 @@ def _without_magics(source: str) -> str:
                      if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
 
 
+_FUTURE = re.compile(r"from\s+__future__\s+import\b")
+
+
+def _without_future_imports(source: str) -> str:
+    """`from __future__ import ...` is allowed only at the top of a file, and each cell is
+    wrapped in try/except: drop it (from Python 3.10 on it changes nothing a task checks)."""
+    return "\n".join(f"pass  # {line}" if _FUTURE.match(line) else line for line in source.splitlines())
+
+
 def _compile_error(source: str, task: str) -> str:
     try:
         compile(source, f"solution_{task}", "exec")
@@ -607,7 +616,7 @@ def extract(layout: Layout, path: Path) -> Extracted:
                 continue
             source = cleaned
         out.cells[t.task] = source
-        parts.append(_wrapped(t.task, source))
+        parts.append(_wrapped(t.task, _without_future_imports(source)))
     out.source = "\n\n".join(parts) + "\n"
     return out
 
@@ -744,12 +753,14 @@ def _copy_other_files(submitted: Path, graded: Path) -> None:
             shutil.copyfile(path, graded / path.name)
 
 
-def _timestamp(folder: Path) -> str | None:
+def _timestamp(folder: Path) -> Any:
+    """The submission time `nbgrader collect` wrote, or None when it is missing or unreadable."""
+    from nbgrader.utils import parse_utc
+
     try:
-        text = (folder / "timestamp.txt").read_text().strip()
-    except OSError:
+        return parse_utc((folder / "timestamp.txt").read_text().strip()) or None
+    except (OSError, ValueError, OverflowError, TypeError):
         return None
-    return text or None
 
 
 def _summary(results: list[NotebookResult], assignment: str, problems: list[str]) -> None:

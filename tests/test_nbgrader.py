@@ -336,6 +336,13 @@ def _set_source(grade_id: str, source: str) -> Any:
     return edit
 
 
+def _prepend(grade_id: str, text: str) -> Any:
+    def edit(cells: list[Any]) -> None:
+        cell = next(c for c in cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+        cell.source = text + cell.source
+    return edit
+
+
 def _drop(grade_id: str) -> Any:
     def edit(cells: list[Any]) -> None:
         cells[:] = [c for c in cells if c.metadata.get("nbgrader", {}).get("grade_id") != grade_id]
@@ -359,7 +366,8 @@ def test_broken_notebooks_score_zero_with_a_reason_and_the_class_is_graded(cours
         "edited": (GOOD, _set_meta("solution_cube_grad", solution=False), None, (0.0, 3.0), "metadata"),
         "points": (GOOD, _set_meta("test_cube_grad", points=30), None, (0.0, 3.0), "metadata of test_cube_grad"),
         "emptied": (GOOD, _set_source("solution_cube_grad", "# I give up\n"), None, (0.0, 3.0), "is empty"),
-        "stray_call": ({**GOOD, "solution_cube_grad": stray}, None, None, (3.0, 3.0), None),
+        "stray_call": ({**GOOD, "solution_cube_grad": stray},
+                       _prepend("solution_cube_grad", "from __future__ import annotations\n"), None, (3.0, 3.0), None),
         "syntax": ({**GOOD, "solution_cube_grad": "    return (x"}, None, None, (0.0, 3.0), "not valid Python"),
     }
     for student, (bodies, edit, raw, _, _) in cases.items():
