@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import os
 import tempfile
-import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from grader.results import ExerciseReport, Report, exercises_of
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # imported where used: `grade exercise3` renders a table and needs neither
+    import xml.etree.ElementTree as ET
+
     from grader.course import CourseDir
 
 STATUS_STYLE = {"passed": "green", "failed": "yellow", "error": "red", "timeout": "magenta"}
@@ -93,6 +93,8 @@ def write_atomic(path: Path, data: str | bytes) -> None:
 def _junit_suite(ex: ExerciseReport, name: str, classname: str) -> ET.Element:
     """One <testsuite> per exercise, one <testcase> per task, in the order of the common JUnit
     schema (properties, testcase*, system-out)."""
+    import xml.etree.ElementTree as ET
+
     failures = sum(t.status == "failed" for t in ex.tasks)
     errors = sum(t.status in ("error", "timeout") for t in ex.tasks)
     suite = ET.Element("testsuite", name=name, tests=str(len(ex.tasks)), failures=str(failures),
@@ -122,6 +124,8 @@ def _xml_text(text: str) -> str:
 
 
 def _junit_document(suites: list[ET.Element]) -> str:
+    import xml.etree.ElementTree as ET
+
     root = ET.Element("testsuites", name="grade")
     for key in ("tests", "failures", "errors"):
         root.set(key, str(sum(int(s.get(key, "0")) for s in suites)))
@@ -172,6 +176,8 @@ def _exercise_order(reports: Mapping[str, Report], course_order: list[str]) -> l
 
 def summary_csv(course: CourseDir, reports: Mapping[str, Report]) -> str:
     """One row per student; columns: total, then each exercise and each of its tasks."""
+    import csv
+
     exercises = _exercise_order(reports, course.exercise_ids)
     tasks = {e: [t.name for t in course.exercise(e).tasks] for e in exercises}
     header = ["student", "score", "max_score"]
