@@ -1,0 +1,19 @@
+"""Infinite loop: init_params redraws until it likes the weights, in a `while True` loop
+whose condition never holds. Only init_params times out; dense_forward still scores."""
+import torch
+
+
+def init_params(in_features=3, hidden=4, out_features=2, seed=42):
+    torch.manual_seed(seed)
+    while True:
+        w1 = torch.randn(in_features, hidden)
+        if bool((w1.abs() > 100).all()):
+            break
+    b1 = torch.randn(hidden)
+    w2 = torch.randn(hidden, out_features)
+    b2 = torch.randn(out_features)
+    return w1, b1, w2, b2
+
+
+def dense_forward(x, w1, b1, w2, b2):
+    return torch.relu(x @ w1 + b1) @ w2 + b2
