@@ -227,11 +227,11 @@ def test_judge_task_names_the_device_and_case_that_failed() -> None:
 def test_judge_task_statuses_for_exceptions_timeouts_and_rules() -> None:
     x = torch.tensor([1.0])
     refs = [CaseRef({"x": x}, x, "x=1")]
-    boom = {"status": "error", "exception": {"type": "ValueError", "message": "bad", "traceback": "  File ...\n",
-                                             "not_implemented": False}}
+    exc: dict[str, Any] = {"type": "ValueError", "message": "bad", "traceback": "  File ...\n", "not_implemented": False}
+    boom = {"status": "error", "exception": exc}
     err = judge_task(_spec(devices=["cpu"]), refs, "done", {"devices": {"cpu": [boom]}}, "")
     assert (err.status, err.feedback) == ("error", "[exception] on cpu, case 1 (x=1): ValueError: bad\n  File ...")
-    todo = {**boom, "exception": {**boom["exception"], "not_implemented": True}}
+    todo = {**boom, "exception": {**exc, "not_implemented": True}}
     assert judge_task(_spec(devices=["cpu"]), refs, "done", {"devices": {"cpu": [todo]}}, "").status == "failed"
     on_meta = judge_task(_spec(devices=["meta"], values_on=[]), refs, "done", {"devices": {"meta": [boom]}}, "")
     assert compare.META_NOTE in on_meta.feedback.splitlines()[0]
