@@ -6,8 +6,13 @@ only*: encoded tensors and plain values, framed on a pipe. It decides nothing;
 the parent computes references and verdicts (see `compare.py`).
 
 Everything the harness needs is bound before the student's code runs, so
-monkeypatching torch, builtins or this module does not change what is sent.
-Whatever the student does here can at worst corrupt their own results.
+monkeypatching torch or builtins does not change what is sent: tensor
+properties are read through torch's immutable C type, and the harness's own
+work on results runs with torch function and dispatch modes (the student's
+included) switched off. Whatever the student does here can at worst corrupt
+their own results: code that rewrites this module or writes to the result
+pipe can forge what the rules observe, never the values (the parent compares
+those with its own references).
 """
 
 from __future__ import annotations
@@ -39,6 +44,18 @@ _dtype_cls = torch.dtype
 _detach = torch.Tensor.detach
 _to = torch.Tensor.to
 _clone = torch.Tensor.clone
+_TensorBase = torch._C.TensorBase  # a C type: its attributes cannot be patched
+_device_of = _TensorBase.device.__get__
+_shape_of = _TensorBase.shape.__get__
+_dtype_of = _TensorBase.dtype.__get__
+_requires_grad_of = _TensorBase.requires_grad.__get__
+_grad_fn_of = _TensorBase.grad_fn.__get__
+_numel = _TensorBase.numel
+_requires_grad_ = _TensorBase.requires_grad_
+_sum = _TensorBase.sum
+_no_function_modes = torch._C.DisableTorchFunction
+_no_dispatch_modes = torch._C._DisableTorchDispatch
+_BytesIO = io.BytesIO
 _numpy = torch.Tensor.numpy
 _save = torch.save
 _write = os.write
@@ -51,6 +68,10 @@ _manual_seed = torch.manual_seed
 _set_default_dtype = torch.set_default_dtype
 _set_grad_enabled = torch.set_grad_enabled
 _set_num_threads = torch.set_num_threads
+_set_flush_denormal = torch.set_flush_denormal
+_set_matmul_precision = torch.set_float32_matmul_precision
+_set_default_device = torch.set_default_device
+_set_anomaly = torch.set_anomaly_enabled
 _use_deterministic = torch._C._set_deterministic_algorithms
 _float32 = torch.float32
 _str = str
@@ -71,8 +92,9 @@ class _Channel:
         self.fd = fd
 
     def send(self, message: dict[str, Any]) -> None:
-        buf = io.BytesIO()
-        _save(message, buf)
+        buf = _BytesIO()
+        with _no_function_modes(), _no_dispatch_modes():
+            _save(message, buf)
         payload = buf.getvalue()
         data = HEADER.pack(MAGIC, _len(payload)) + payload
         view = memoryview(data)
@@ -90,17 +112,17 @@ def encode(value: Any, depth: int = 0) -> dict[str, Any]:
     """Plain-data description of a value: only dicts, lists, str, numbers and plain tensors."""
     t = _type(value)
     if t is _Tensor:
-        device = _str(value.device)
+        device = _str(_device_of(value))
         record: dict[str, Any] = {
             "kind": "tensor",
-            "shape": [int(d) for d in value.shape],
-            "dtype": _str(value.dtype).replace("torch.", ""),
+            "shape": [int(d) for d in _shape_of(value)],
+            "dtype": _str(_dtype_of(value)).replace("torch.", ""),
             "device": device,
-            "requires_grad": bool(value.requires_grad),
-            "has_grad_fn": value.grad_fn is not None,
+            "requires_grad": bool(_requires_grad_of(value)),
+            "has_grad_fn": _grad_fn_of(value) is not None,
             "value": None,
         }
-        if device != "meta" and value.numel() <= MAX_TENSOR_ELEMENTS:
+        if device != "meta" and _numel(value) <= MAX_TENSOR_ELEMENTS:
             record["value"] = _clone(_to(_detach(value), "cpu"))
         elif device != "meta":
             record["too_large"] = True
@@ -150,8 +172,8 @@ def _describe_exception(exc: BaseException, filename: str) -> dict[str, Any]:
 def _prepare(value: Any, device: str, grads_to: bool) -> Any:
     if _type(value) is _Tensor:
         out = _clone(_to(_detach(value), device))
-        if grads_to or value.requires_grad:
-            out.requires_grad_(True)
+        if grads_to or _requires_grad_of(value):
+            _requires_grad_(out, True)
         return out
     if _type(value) is _dict and value.get("$device") == "checked":
         return device
@@ -192,10 +214,17 @@ def _install_lazy_modules() -> None:
 
 
 def _reset_globals() -> None:
+    """Before every call: whatever global torch state the student changed (default dtype and
+    device, grad mode, determinism, threads, denormals, matmul precision, the seed) is put back,
+    so one case cannot break the next, and results do not depend on the order of cases."""
     _set_default_dtype(_float32)
+    _set_default_device(None)
     _set_grad_enabled(True)
     _use_deterministic(False)
     _set_num_threads(1)
+    _set_flush_denormal(False)
+    _set_matmul_precision("highest")
+    _set_anomaly(False)
     _manual_seed(0)
 
 
@@ -204,7 +233,8 @@ def _aten_name(func: Any) -> str:
     name = getattr(func, "_qualified_op_name", None) or getattr(getattr(func, "_schema", None), "name", None)
     if name:
         return _str(name)
-    if _type(func).__name__ == "builtin_function_or_method" and _str(getattr(func, "__module__", "")).startswith("torch"):
+    module = _str(getattr(func, "__module__", ""))
+    if _type(func).__name__ == "builtin_function_or_method" and module.startswith("torch"):
         return f"aten::{getattr(func, '__name__', '')}"
     return ""
 
@@ -302,25 +332,28 @@ def _run_function_task(module: types.ModuleType, task: dict[str, Any], filename:
         records = []
         for case in task["cases"]:
             _reset_globals()
-            args = {k: _prepare(v, device, k in grads_to) for k, v in case["args"].items()}
+            with _no_function_modes(), _no_dispatch_modes():  # the student's modes see none of this
+                args = {k: _prepare(v, device, k in grads_to) for k, v in case["args"].items()}
             call = _call(fn, args, task, forbidden, filename)
             out: dict[str, Any] = {k: v for k, v in call.items() if k != "result"}
             if call["status"] == "ok":
                 result = call["result"]
-                out["output"] = encode(result)
-                if grads_to and _type(result) is _Tensor and result.requires_grad:
-                    leaves = [args[k] for k in task["grads_to"]]
-                    try:
-                        grads = _grad(result.sum(), leaves, allow_unused=True)
-                        out["grads"] = {k: (encode(g) if g is not None else None)
-                                        for k, g in zip(task["grads_to"], grads)}
-                    except _BaseException as exc:  # noqa: BLE001
-                        out["grads_error"] = _describe_exception(exc, filename)["message"]
-                out["inputs_after"] = {k: encode(v) for k, v in args.items() if _type(v) is _Tensor}
+                with _no_function_modes(), _no_dispatch_modes():
+                    out["output"] = encode(result)
+                    if grads_to and _type(result) is _Tensor and _requires_grad_of(result):
+                        leaves = [args[k] for k in task["grads_to"]]
+                        try:
+                            grads = _grad(_sum(result), leaves, allow_unused=True)
+                            out["grads"] = {k: (encode(g) if g is not None else None)
+                                            for k, g in zip(task["grads_to"], grads, strict=True)}
+                        except _BaseException as exc:  # noqa: BLE001
+                            out["grads_error"] = _describe_exception(exc, filename)["message"]
+                    out["inputs_after"] = {k: encode(v) for k, v in args.items() if _type(v) is _Tensor}
                 if task.get("repeat"):
-                    _manual_seed(0)
+                    _reset_globals()
                     again = _call(fn, args, task, [], filename)
-                    out["second"] = encode(again["result"]) if again["status"] == "ok" else None
+                    with _no_function_modes(), _no_dispatch_modes():
+                        out["second"] = encode(again["result"]) if again["status"] == "ok" else None
             records.append(out)
         devices[device] = records
     return {"devices": devices}
@@ -337,6 +370,7 @@ def main(job: dict[str, Any], result_fd: int) -> NoReturn:
     """Entry point in the child: never returns, never runs atexit handlers."""
     channel = _Channel(result_fd)
     filename = job["filename"]
+    streams = (sys.stdout, sys.stderr)
     try:
         _install_lazy_modules()
         _reset_globals()
@@ -367,6 +401,11 @@ def main(job: dict[str, Any], result_fd: int) -> NoReturn:
     except _BaseException as exc:  # noqa: BLE001 - report, never raise out of the child
         try:
             channel.send({"event": "harness_error", "message": f"{_type(exc).__name__}: {exc}"[:2000]})
+        except _BaseException:  # noqa: BLE001
+            pass
+    for stream in streams:  # what the student printed without a newline
+        try:
+            stream.flush()
         except _BaseException:  # noqa: BLE001
             pass
     _exit(0)

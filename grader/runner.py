@@ -1,36 +1,60 @@
-"""Runs a submission in an isolated child process; the one place student code runs.
+"""Runs a submission in an isolated child; the one place student code runs.
 
-The parent (this module) forks a child from the warm grader process, so torch
-is imported once, not twice. The child gets its own session (process group),
-resource limits, no stdin, stdout/stderr on a capped pipe, and — when the
-grader runs as root — an unprivileged user id. It reports raw data on a second
-pipe (see `child.py`); this module only reads frames, enforces deadlines and
-kills. It decides nothing about correctness.
+A launcher starts each child: `sandbox.SandboxLauncher` (bubblewrap, the
+default where it works; see sandbox.py) or `ForkLauncher` (process mode,
+below), which forks from this warm process so that torch is imported once.
+Either way the child gets a session of its own, resource limits, no stdin,
+stdout/stderr on a capped pipe and a minimal environment, and it reports raw
+data on a second pipe (see `child.py`). This module reads frames, enforces
+deadlines and kills; it decides nothing about correctness.
 
 A task that times out or kills its process fails alone: the runner starts a
-fresh child for the remaining tasks.
+fresh child for the remaining tasks, within one time budget for the exercise.
+
+The launcher interface: `.isolation` (str) and `.start(job, limits) -> (pid,
+result_fd, output_fd)`; optionally `.poll(pid)` (the child's wait status once
+it has ended, else None) and `.release(pid)` (kill whatever is left of the
+job and reap it; called once per start). Without those two the runner uses
+os.waitpid and kills the child's process group.
 """
 
 from __future__ import annotations
 
-import ctypes
+import dataclasses
 import errno
+import functools
+import gc
 import io
 import os
 import resource
 import select
+import shutil
 import signal
-import struct
+import stat
 import sys
+import tempfile
+import threading
 import time
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn, Protocol
 
+from grader import confine
 from grader.child import HEADER, MAGIC
 
 MAX_FRAME = 256 << 20
-NOBODY = 65534
+MAX_TIMEOUT_S = 3600.0
+MAX_OUTPUT = 1 << 20
+MAX_MESSAGE_DEPTH = 16
+DRAIN_S = 0.5
+"""How long output is still read after the child has exited (orphans may hold the pipes)."""
+TMP_MB = 64
+"""Size of the child's private /tmp where it gets one (sandbox, or process mode with namespaces)."""
+_ENV_KEEP = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ")
+PROTOCOL_ERROR = "your code wrote to the grader's result channel (or broke it), so its results cannot be trusted"
+OUT_OF_TIME = ("could not start before the time limit of the whole exercise ran out (your file is loaded "
+               "again after a task fails, and that took too long)")
 
 
 @dataclass(frozen=True)
@@ -45,6 +69,12 @@ class Limits:
     file_size_mb: int = 64
     open_files: int = 256
     processes: int = 64
+
+
+class Launcher(Protocol):
+    isolation: str
+
+    def start(self, job: dict[str, Any], limits: Limits) -> tuple[int, int, int]: ...
 
 
 @dataclass
@@ -88,18 +118,17 @@ class _Capture:
 
 def _set_subreaper() -> None:
     """Orphans of the child are re-parented to us, so we can find and kill them."""
-    if sys.platform.startswith("linux"):
-        try:
-            ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
-        except (OSError, AttributeError):
-            pass
+    try:
+        confine.set_subreaper()
+    except (OSError, AttributeError):
+        pass
 
 
 _set_subreaper()
 
 
-def _prewarm() -> None:
-    """Do once in the parent what every child would otherwise repeat: torch's lazy imports
+def prewarm() -> None:
+    """Do once in a warm process what every child would otherwise repeat: torch's lazy imports
     for saving, loading, function modes and dispatch modes."""
     import torch
 
@@ -120,6 +149,7 @@ def _prewarm() -> None:
         pass
 
 
+_prewarm = prewarm
 _warm = False
 
 
@@ -131,135 +161,491 @@ def _vm_bytes() -> int:
         return 0
 
 
-def _apply_limits(limits: Limits) -> None:
-    """Called in the child, before any student code."""
-    def setlim(which: int, value: int) -> None:
+def _apply_limits(limits: Limits, processes: int | None = None) -> None:
+    """Called in the child, before any student code. `processes` is the RLIMIT_NPROC to set:
+    the kernel counts every thread of the child's real uid against it (root is exempt)."""
+    def setlim(which: int, soft: int, hard: int | None = None) -> None:
+        hard = soft if hard is None else hard
         try:
-            _, hard = resource.getrlimit(which)
-            value = value if hard == resource.RLIM_INFINITY else min(value, hard)
-            resource.setrlimit(which, (value, value))
+            _, old_hard = resource.getrlimit(which)
+            if old_hard != resource.RLIM_INFINITY:
+                soft, hard = min(soft, old_hard), min(hard, old_hard)
+            resource.setrlimit(which, (soft, hard))
         except (ValueError, OSError):
             pass
 
     setlim(resource.RLIMIT_AS, _vm_bytes() + limits.memory_mb * (1 << 20))
-    total = limits.import_timeout + sum(limits.task_timeout)
-    setlim(resource.RLIMIT_CPU, int(total) + 2)
+    total = int(limits.import_timeout + sum(limits.task_timeout)) + 2
+    setlim(resource.RLIMIT_CPU, total, total + 1)  # SIGXCPU, then SIGKILL one second later
     setlim(resource.RLIMIT_FSIZE, limits.file_size_mb << 20)
     setlim(resource.RLIMIT_NOFILE, limits.open_files)
     setlim(resource.RLIMIT_CORE, 0)
-    setlim(resource.RLIMIT_NPROC, limits.processes)
+    setlim(resource.RLIMIT_NPROC, processes if processes is not None else limits.processes)
 
 
-def _world_readable_python() -> bool:
-    """Whether an unprivileged user could still import torch (e.g. not under /root)."""
-    import stat
+def _world_readable(paths: list[str]) -> bool:
+    """Whether any user can reach `paths` (e.g. not under root's home, mode 700)."""
+    for path in paths:
+        while True:
+            try:
+                if not os.stat(path).st_mode & stat.S_IXOTH:
+                    return False
+            except OSError:
+                return False
+            parent = os.path.dirname(path)
+            if parent == path:
+                break
+            path = parent
+    return True
 
-    import torch
 
-    path = os.path.dirname(os.path.realpath(torch.__file__))
+# ------------------------------------------------------------------ inside the child
+
+def redirect_stdio(out_w: int) -> None:
+    """stdin from /dev/null; stdout and stderr to the capture pipe."""
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.dup2(out_w, 1)
+    os.dup2(out_w, 2)
+    os.close(null)
+    if out_w > 2:
+        os.close(out_w)
+    sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
+    sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
+
+
+def close_fds_except(*keep: int | None) -> None:
+    """Nothing of the grader's stays open in the child: other jobs' pipes, sockets, files."""
+    low = 3
+    for fd in sorted(k for k in keep if k is not None and k >= low):
+        os.closerange(low, fd)
+        low = fd + 1
+    os.closerange(low, 1 << 20)
+
+
+def expose_paths(paths: list[str]) -> None:
+    """In a private mount namespace, as root: make `paths` reachable by any user.
+
+    Each ancestor directory that others may not enter (root's home is mode 700,
+    and this machine's Python lives there) is covered with a small tmpfs that
+    holds bind mounts of just the entries on the way to `paths`, as bubblewrap
+    does. Everything else in such a directory disappears from the child's view.
+    """
+    for _ in range(6):
+        blocked: dict[str, set[str]] = {}
+        for path in paths:
+            parts = [p for p in path.split("/") if p]
+            for depth in range(len(parts)):
+                here = "/" + "/".join(parts[:depth])
+                try:
+                    if not os.stat(here).st_mode & stat.S_IXOTH:
+                        blocked.setdefault(here, set()).add(parts[depth])
+                        break
+                except OSError:
+                    break
+        if not blocked:
+            return
+        for here in sorted(blocked, key=len):
+            if any(here.startswith(other.rstrip("/") + "/") for other in blocked if other != here):
+                continue  # covered when its blocked ancestor is
+            handles = {name: os.open(os.path.join(here, name), os.O_PATH | os.O_CLOEXEC) for name in blocked[here]}
+            try:
+                confine.tmpfs(here, 1, 0o755)
+                for name, fd in handles.items():
+                    target = os.path.join(here, name)
+                    if stat.S_ISDIR(os.fstat(fd).st_mode):
+                        os.mkdir(target)
+                    else:
+                        open(target, "w").close()  # noqa: SIM115
+                    confine.mount(f"/proc/self/fd/{fd}", target, None, confine.MS_BIND_REC)
+            finally:
+                for fd in handles.values():
+                    os.close(fd)
+
+
+def confine_root_child(limits: Limits, uid: int, workdir: str, needed: list[str], netns: int | None) -> str:
+    """As root, in a forked child: every mount read-only, a private /tmp, then an unused
+    unprivileged uid without capabilities. Returns the child's home folder.
+
+    Where the kernel refuses a mount namespace (a container without
+    CAP_SYS_ADMIN) and Python is not reachable by other users, the child keeps
+    uid 0 as its effective uid, without capabilities (see README, trust model).
+    """
+    home = "/tmp"
+    if netns is not None:
+        try:
+            confine.setns(netns, confine.CLONE_NEWNET)  # no network
+        except OSError:
+            pass
+        os.close(netns)
+    try:
+        confine.unshare(confine.CLONE_NEWNS)
+        confine.private_mounts()
+        expose_paths(needed)
+        confine.readonly_tree("/")
+        confine.tmpfs("/tmp", TMP_MB)
+        mounted = True
+    except OSError:
+        mounted = False
+        home = workdir
+    _apply_limits(limits)  # the uid is fresh: RLIMIT_NPROC counts this job only
+    confine.drop_capabilities_bounding()
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    if mounted or _world_readable(needed):
+        if not mounted:
+            os.chown(workdir, uid, uid)
+        os.setresuid(uid, uid, uid)  # leaving uid 0: the kernel clears every capability
+        confine.drop_capabilities()  # and this the inheritable set
+    else:
+        os.setresuid(uid, 0, 0)
+        confine.drop_capabilities()
+    confine.set_no_new_privs()
+    return home
+
+
+def confine_sandbox_child(limits: Limits, uid: int | None) -> str:
+    """Inside the bubblewrap sandbox, in a child of the zygote: a private /tmp, then `uid`
+    (bubblewrap started as root: an unused uid per job) or, in a user namespace where
+    only one uid exists, no capabilities. Returns the child's home folder."""
+    try:
+        confine.unshare(confine.CLONE_NEWNS)
+        confine.private_mounts()
+        confine.tmpfs("/tmp", TMP_MB)
+    except OSError:
+        pass  # the sandbox's own /tmp, shared with the other jobs of this sandbox
+    if uid is not None:
+        _apply_limits(limits)
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)  # leaving uid 0: the kernel clears every capability
+        confine.drop_capabilities()  # and this the inheritable set
+    else:
+        _apply_limits(limits, confine.tasks_of_uid(os.getuid()) + limits.processes)
+        confine.drop_capabilities()
+    confine.set_no_new_privs()
+    return "/tmp"
+
+
+def confine_user_child(limits: Limits, workdir: str) -> str:
+    """Not root, in a forked child: a user, PID and mount namespace of our own where the kernel
+    allows them (a relay process stays outside and passes on the exit status), so that the
+    child cannot signal the grader, write outside its /tmp, or leave processes behind.
+    Otherwise RLIMIT_NPROC counts from the processes this user already has."""
+    try:
+        confine.unshare(confine.CLONE_NEWUSER | confine.CLONE_NEWPID | confine.CLONE_NEWNS | confine.CLONE_NEWNET)
+        confine.map_own_ids()
+    except OSError:
+        _apply_limits(limits, confine.tasks_of_uid(os.getuid()) + limits.processes)
+        confine.set_no_new_privs()
+        return workdir
+    pid = os.fork()
+    if pid != 0:
+        _relay(pid)
+    home = "/tmp"
+    try:
+        confine.set_parent_death_signal(signal.SIGKILL)
+        confine.private_mounts()
+        confine.readonly_tree("/")
+        confine.tmpfs("/tmp", TMP_MB)
+    except OSError:
+        home = workdir
+    _apply_limits(limits, 2 + limits.processes)  # the relay and this process count too
+    confine.drop_capabilities()
+    confine.set_no_new_privs()
+    return home
+
+
+def _relay(pid: int) -> NoReturn:
+    """Wait for the namespace's first process and end the same way, holding nothing open."""
+    os.closerange(0, 1 << 20)
+    status = 0
     while True:
         try:
-            if not os.stat(path).st_mode & stat.S_IXOTH:
-                return False
+            _, status = os.waitpid(pid, 0)
+            break
+        except InterruptedError:
+            continue
+        except ChildProcessError:
+            break
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        signal.signal(sig, signal.SIG_DFL)
+        os.kill(os.getpid(), sig)
+        os._exit(128 + sig)
+    os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 70)
+
+
+def run_child(job: dict[str, Any], res_w: int, home: str) -> NoReturn:
+    """Last steps in a confined child: a minimal environment, then the harness."""
+    try:
+        os.chdir(home)
+    except OSError:
+        home = "/"
+    env = {k: os.environ[k] for k in _ENV_KEEP if k in os.environ}
+    env.update(HOME=home, TMPDIR=home, USER="student", LOGNAME="student", MPLCONFIGDIR=home,
+               PYTHONDONTWRITEBYTECODE="1")
+    os.environ.clear()
+    os.environ.update(env)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        confine.set_dumpable(False)
+    except OSError:
+        pass
+    from grader import child
+
+    child.main(job, res_w)
+
+
+# ------------------------------------------------------------------ process mode
+
+@functools.lru_cache(maxsize=1)
+def _python_paths() -> list[str]:
+    return confine.python_paths()
+
+
+@dataclass
+class _ForkJob:
+    pidns: bool
+    workdir: str
+    status: int | None = None
+
+
+_hardened_parent = False
+
+
+def _harden_parent() -> None:
+    """A child that shares our uid must not open /proc/<grader>/fd or /proc/<grader>/mem
+    (a fake report on our stdout, references read from our memory)."""
+    global _hardened_parent
+    if not _hardened_parent:
+        try:
+            confine.set_dumpable(False)
         except OSError:
-            return False
-        parent = os.path.dirname(path)
-        if parent == path:
-            return True
-        path = parent
-
-
-_CAN_DROP = os.geteuid() == 0 and _world_readable_python()
-
-
-def _drop_privileges() -> None:
-    """As root, run student code as `nobody`: it cannot signal the grader or write its files."""
-    if not _CAN_DROP:
-        return
-    os.setgroups([])
-    os.setresgid(NOBODY, NOBODY, NOBODY)
-    os.setresuid(NOBODY, NOBODY, NOBODY)
+            pass
+        _hardened_parent = True
 
 
 class ForkLauncher:
-    """Children forked from this (warm) process: torch is already imported."""
+    """Process mode: children forked from this (warm) process, torch already imported.
+
+    As root, each child is process 1 of its own PID namespace (it cannot name
+    the grader; killing it kills everything it started), sees every mount
+    read-only except a private /tmp, and runs under an unused uid without
+    capabilities. Not as root, the same through a user namespace where the
+    kernel allows one. Safe to share between threads.
+    """
 
     isolation = "process"
+
+    def __init__(self) -> None:
+        self._jobs: dict[int, _ForkJob] = {}
+        self._lock = threading.Lock()
+        self._serial = 0
+        self._pidns = os.geteuid() == 0
+        self._netns: int | None = None
+        if self._pidns:
+            try:
+                self._netns = confine.empty_network_namespace()
+            except OSError:
+                pass
 
     def start(self, job: dict[str, Any], limits: Limits) -> tuple[int, int, int]:
         global _warm
         if not _warm:
-            _prewarm()
+            prewarm()
             _warm = True
+        _harden_parent()
+        root = os.geteuid() == 0
+        needed = _python_paths()
+        with self._lock:
+            self._serial += 1
+            uid = confine.job_uid(os.getpid(), self._serial)
+        workdir = tempfile.mkdtemp(prefix="grader-job-")
         res_r, res_w = os.pipe()
         out_r, out_w = os.pipe()
         sys.stdout.flush()
         sys.stderr.flush()
-        pid = os.fork()
+        pid, pidns = self._fork()
         if pid == 0:  # child
             try:
+                gc.freeze()  # a collection must not touch (and copy) every page shared with us
                 os.setsid()
-                os.close(res_r)
-                os.close(out_r)
-                null = os.open(os.devnull, os.O_RDONLY)
-                os.dup2(null, 0)
-                os.dup2(out_w, 1)
-                os.dup2(out_w, 2)
-                os.close(out_w)
-                sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
-                sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
-                signal.signal(signal.SIGINT, signal.SIG_DFL)
-                signal.signal(signal.SIGTERM, signal.SIG_DFL)
-                _apply_limits(limits)
-                _drop_privileges()
-                from grader import child
-
-                child.main(job, res_w)
+                redirect_stdio(out_w)
+                close_fds_except(res_w, self._netns)
+                confine.set_parent_death_signal(signal.SIGKILL)
+                if root:
+                    home = confine_root_child(limits, uid, workdir, needed, self._netns)
+                else:
+                    home = confine_user_child(limits, workdir)
+                run_child(job, res_w, home)
             finally:
                 os._exit(70)
         os.close(res_w)
         os.close(out_w)
+        with self._lock:
+            self._jobs[pid] = _ForkJob(pidns, workdir)
         return pid, res_r, out_r
 
+    def _fork(self) -> tuple[int, bool]:
+        if self._pidns:
+            try:
+                return confine.fork_into_new_pid_namespace(), True
+            except OSError:
+                self._pidns = False  # e.g. a container without CAP_SYS_ADMIN
+        return os.fork(), False
 
-def _kill_tree(pid: int) -> None:
-    """Kill the child's process group and every descendant that escaped it."""
+    def poll(self, pid: int) -> int | None:
+        with self._lock:
+            record = self._jobs.get(pid)
+        if record is None:
+            return _peek_exit(pid)
+        if record.status is None:
+            record.status = _peek_exit(pid)
+        return record.status
+
+    def release(self, pid: int) -> None:
+        with self._lock:
+            record = self._jobs.pop(pid, None)
+        if record is not None and record.pidns:
+            _kill(pid)  # process 1 of its namespace: the kernel kills everything inside
+        else:
+            _kill_session(pid)
+        _reap(pid)
+        if record is not None:
+            shutil.rmtree(record.workdir, ignore_errors=True)
+
+
+def _peek_exit(pid: int) -> int | None:
+    """The child's wait status if it has ended, without reaping it (its pid stays reserved,
+    so killing its group later cannot hit an unrelated process)."""
+    try:
+        info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    except ChildProcessError:
+        return 0
+    except InterruptedError:
+        return None
+    if info is None:
+        return None
+    if info.si_code == os.CLD_EXITED:
+        return (info.si_status & 0xFF) << 8
+    return info.si_status | (0x80 if info.si_code == os.CLD_DUMPED else 0)
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _kill_session(pid: int) -> None:
+    """Without a PID namespace: the child's descendants, its process group, and whatever
+    is left of its session (orphans re-parented to us), but nothing else of ours."""
+    victims: set[int] = set()
+    try:
+        import psutil
+
+        try:
+            victims.update(p.pid for p in psutil.Process(pid).children(recursive=True))
+        except psutil.Error:
+            pass
+        for other in psutil.pids():
+            try:
+                if other != pid and os.getsid(other) == pid:
+                    victims.add(other)
+            except OSError:
+                continue
+    except ImportError:
+        pass
     try:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
-    try:
-        import psutil
+    _kill(pid)
+    for victim in victims:
+        _kill(victim)
+    me = os.getpid()
+    for victim in victims:  # orphans re-parented to us (subreaper) must not stay zombies
+        try:
+            with open(f"/proc/{victim}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == me:
+            _reap(victim, timeout=1.0)
 
-        me = psutil.Process()
-        for proc in me.children(recursive=True):
-            try:
-                proc.kill()
-            except psutil.Error:
-                pass
-    except ImportError:
-        pass
-    _reap()
 
-
-def _reap() -> None:
+def _reap(pid: int, timeout: float = 5.0) -> None:
+    end = time.monotonic() + timeout
     while True:
         try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
+            waited, _ = os.waitpid(pid, os.WNOHANG)
         except ChildProcessError:
             return
-        if pid == 0:
+        except InterruptedError:
+            continue
+        if waited == pid or time.monotonic() > end:
             return
+        time.sleep(0.005)
 
+
+_DEFAULT: dict[int, Any] = {}
+
+
+def default_launcher() -> Any:
+    """The strongest launcher this machine offers, one per process, reused for every job:
+    the bubblewrap sandbox where it is available (unless GRADER_ISOLATION=process),
+    else process mode."""
+    pid = os.getpid()
+    launcher = _DEFAULT.get(pid)
+    if launcher is None:
+        from grader import sandbox
+
+        launcher = sandbox.shared_launcher() or ForkLauncher()
+        _DEFAULT.clear()
+        _DEFAULT[pid] = launcher
+    return launcher
+
+
+# ------------------------------------------------------------------ reading the child
 
 def _decode(payload: bytes) -> dict[str, Any] | None:
+    """A frame as plain data, or None. torch.load with weights_only never runs code, but the
+    zip archive is checked first (no compressed entries: no zip bombs) and the result after
+    (only dicts, lists, str, numbers and plain dense CPU tensors reach the verdicts)."""
     import torch
 
     try:
+        with zipfile.ZipFile(io.BytesIO(payload)) as archive:
+            for info in archive.infolist():
+                if info.compress_type != zipfile.ZIP_STORED or info.file_size > len(payload):
+                    return None
         message = torch.load(io.BytesIO(payload), weights_only=True, map_location="cpu")
     except Exception:  # noqa: BLE001 - anything unreadable is the child's fault
         return None
-    return message if isinstance(message, dict) else None
+    if not isinstance(message, dict) or not _plain(message, 0):
+        return None
+    return message
+
+
+def _plain(value: Any, depth: int) -> bool:
+    import torch
+
+    if depth > MAX_MESSAGE_DEPTH:
+        return False
+    t = type(value)
+    if value is None or t in (bool, int, float, str):
+        return True
+    if t is dict:
+        return all(type(k) is str and _plain(v, depth + 1) for k, v in value.items())
+    if t in (list, tuple):
+        return all(_plain(v, depth + 1) for v in value)
+    if t is torch.Tensor:
+        return (value.layout == torch.strided and value.device.type == "cpu" and not value.is_quantized
+                and not value.requires_grad and not value.is_nested)
+    return False
 
 
 def _exit_detail(status: int) -> str:
@@ -271,32 +657,66 @@ def _exit_detail(status: int) -> str:
         if sig == signal.SIGXFSZ:
             return "your code wrote a file larger than allowed"
         if sig == signal.SIGKILL:
-            return "your code was killed (out of memory, or it killed itself)"
+            return "your code was killed (out of memory, out of CPU time, or it killed itself)"
         return f"your code crashed the process (signal {name})"
     if os.WIFEXITED(status):
         return f"your code ended the process (exit status {os.WEXITSTATUS(status)}) before this task finished"
     return "the process stopped unexpectedly"
 
 
-def run(job: dict[str, Any], limits: Limits, launcher: ForkLauncher | None = None,
+def _poll(launcher: Any, pid: int) -> int | None:
+    poll = getattr(launcher, "poll", None)
+    if poll is not None:
+        return poll(pid)
+    try:
+        waited, status = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return 0
+    return status if waited == pid else None
+
+
+def _release(launcher: Any, pid: int, exited: bool) -> None:
+    release = getattr(launcher, "release", None)
+    if release is not None:
+        release(pid)
+        return
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    if not exited:
+        _kill(pid)
+        _reap(pid)
+
+
+def run(job: dict[str, Any], limits: Limits, launcher: Any = None,
         on_event: Callable[[str, int], None] | None = None,
         while_waiting: Callable[[], None] | None = None) -> RunOutcome:
     """Run every task of `job`; restart a fresh child after a task kills or hangs its process.
 
     `while_waiting` runs once in the parent right after the first child starts
-    (e.g. computing references), so parent and child work in parallel.
+    (e.g. computing references), so parent and child work in parallel. The
+    whole run gets the import timeout plus every task's timeout (and a second
+    per restart); tasks not reached in that time are timeouts.
     """
-    launcher = launcher or ForkLauncher()
+    launcher = launcher or default_launcher()
+    limits = _bounded(limits)
     n = len(job["tasks"])
     runs = [TaskRun() for _ in range(n)]
     capture = _Capture(limits.output_limit)
     started = time.monotonic()
     import_exception: dict[str, Any] | None = None
+    deadline = started + limits.import_timeout + sum(limits.task_timeout) + 1.0
     next_task = 0
     while next_task < n:
+        if time.monotonic() >= deadline:
+            for i in range(next_task, n):
+                runs[i] = TaskRun("timeout", None, OUT_OF_TIME)
+            break
         first = next_task
-        next_task = _run_child({**job, "start_task": first}, limits, launcher, runs, capture, on_event,
-                               while_waiting)
+        next_task, parent_s = _run_child({**job, "start_task": first}, limits, launcher, runs, capture, on_event,
+                                         while_waiting, deadline)
+        deadline += parent_s + 1.0  # the parent's own work does not count; a second for each restart
         while_waiting = None
         if runs[first].status in ("import_error", "import_timeout"):
             import_exception = (runs[first].result or {}).get("exception")
@@ -305,49 +725,61 @@ def run(job: dict[str, Any], limits: Limits, launcher: ForkLauncher | None = Non
     return RunOutcome(runs, capture.text(), launcher.isolation, time.monotonic() - started, import_exception)
 
 
-def _run_child(job: dict[str, Any], limits: Limits, launcher: ForkLauncher, runs: list[TaskRun],
+def _bounded(limits: Limits) -> Limits:
+    """Limits a course file cannot lift: finite timeouts, a capture that fits in memory."""
+    def cap(value: float, most: float) -> float:
+        return value if 0 < value <= most else most  # also NaN and infinity
+
+    return dataclasses.replace(limits, task_timeout=[cap(t, MAX_TIMEOUT_S) for t in limits.task_timeout],
+                               import_timeout=cap(limits.import_timeout, MAX_TIMEOUT_S),
+                               output_limit=int(cap(limits.output_limit, MAX_OUTPUT)))
+
+
+def _run_child(job: dict[str, Any], limits: Limits, launcher: Any, runs: list[TaskRun],
                capture: _Capture, on_event: Callable[[str, int], None] | None,
-               while_waiting: Callable[[], None] | None) -> int:
-    """One child from `job['start_task']`; returns the index of the first task it did not finish."""
+               while_waiting: Callable[[], None] | None, deadline: float) -> tuple[int, float]:
+    """One child from `job['start_task']`; returns the index of the first task it did not
+    finish, and the seconds spent in `while_waiting`."""
     first = job["start_task"]
     n = len(runs)
     pid, res_fd, out_fd = launcher.start(job, limits)
-    if while_waiting is not None:
-        try:
-            while_waiting()
-        except BaseException:
-            _kill_tree(pid)
-            raise
-    buf = bytearray()
-    current: int | None = None  # task being run; None while importing
-    t0 = t_task = time.monotonic()
-    # deadlines count from when we start watching (the overlap above is the parent's time)
-    deadline = t0 + limits.import_timeout
-    hard_deadline = t0 + limits.import_timeout + sum(limits.task_timeout[first:]) + 1.0
-    open_fds = {res_fd, out_fd}
+    parent_s = 0.0
     exit_status: int | None = None
-    broken = False
-
-    def finish_import_failure(status: str, detail: str, result: dict[str, Any] | None = None) -> None:
-        for i in range(first, n):
-            runs[i] = TaskRun(status, result, detail)
-
     try:
+        if while_waiting is not None:
+            t = time.monotonic()
+            while_waiting()
+            parent_s = time.monotonic() - t
+        deadline += parent_s
+        buf = bytearray()
+        current: int | None = None  # task being run; None while importing
+        t0 = t_task = time.monotonic()
+        # deadlines count from when we start watching (the overlap above is the parent's time)
+        task_deadline = t0 + limits.import_timeout
+        hard_deadline = min(t0 + limits.import_timeout + sum(limits.task_timeout[first:]) + 1.0, deadline)
+        drain_until = 0.0
+        open_fds = {res_fd, out_fd}
+        broken = False
+
+        def finish_import_failure(status: str, detail: str, result: dict[str, Any] | None = None) -> None:
+            for i in range(first, n):
+                runs[i] = TaskRun(status, result, detail)
+
         while True:
             now = time.monotonic()
-            if exit_status is None and (now >= deadline or now >= hard_deadline):
+            if exit_status is None and (now >= task_deadline or now >= hard_deadline):
                 if current is None:
-                    finish_import_failure("import_timeout",
-                                          f"loading your file took longer than {limits.import_timeout:g} s")
-                    return n
+                    if now >= hard_deadline and first > 0:
+                        finish_import_failure("timeout", OUT_OF_TIME)
+                    else:
+                        finish_import_failure("import_timeout",
+                                              f"loading your file took longer than {limits.import_timeout:g} s")
+                    return n, parent_s
                 runs[current] = TaskRun("timeout", None,
-                                        f"took longer than {limits.task_timeout[current]:g} s", now - t0)
-                return current + 1
-            timeout = max(0.0, min(deadline, hard_deadline) - now)
-            if exit_status is not None:
-                timeout = 0.0
-            ready = select.select(list(open_fds), [], [], min(timeout, 0.05) if exit_status is None else 0)[0] \
-                if open_fds else []
+                                        f"took longer than {limits.task_timeout[current]:g} s", now - t_task)
+                return current + 1, parent_s
+            wait = min(max(0.0, min(task_deadline, hard_deadline) - now), 0.05) if exit_status is None else 0.0
+            ready = select.select(list(open_fds), [], [], wait)[0] if open_fds else []
             for fd in ready:
                 try:
                     chunk = os.read(fd, 1 << 16)
@@ -380,14 +812,14 @@ def _run_child(job: dict[str, Any], limits: Limits, launcher: ForkLauncher, runs
                     now = time.monotonic()
                     if event == "import_error":
                         finish_import_failure("import_error", "", message)
-                        return n
+                        return n, parent_s
                     if event == "loaded" and current is None:
                         current = first
-                        deadline = now + limits.task_timeout[first] if first < n else now
-                    elif event == "start" and isinstance(message.get("task"), int):
+                        task_deadline = now + limits.task_timeout[first] if first < n else now
+                    elif event == "start" and type(message.get("task")) is int:
                         idx = message["task"]
                         if current is not None and first <= idx < n and idx == current:
-                            deadline = now + limits.task_timeout[idx]
+                            task_deadline = now + limits.task_timeout[idx]
                             t_task = now
                             if on_event:
                                 on_event("start", idx)
@@ -399,36 +831,49 @@ def _run_child(job: dict[str, Any], limits: Limits, launcher: ForkLauncher, runs
                             on_event("done", current)
                         current += 1
                         if current >= n:
-                            return n
-                        deadline = now + limits.task_timeout[current]
+                            return n, parent_s
+                        task_deadline = now + limits.task_timeout[current]
                     elif event == "harness_error":
                         broken = True
-            if broken and current is not None:
-                runs[current] = TaskRun("protocol_error", None,
-                                        "your code interfered with the grader's result channel")
-                return current + 1
+            if broken:
+                if current is None:
+                    finish_import_failure("protocol_error", PROTOCOL_ERROR)
+                    return n, parent_s
+                runs[current] = TaskRun("protocol_error", None, PROTOCOL_ERROR)
+                return current + 1, parent_s
             if exit_status is None:
-                waited, status = os.waitpid(pid, os.WNOHANG)
-                if waited == pid:
-                    exit_status = status
-                    continue  # drain what is left without blocking
-            elif not ready or not open_fds:
+                exit_status = _poll(launcher, pid)
+                if exit_status is not None:
+                    drain_until = time.monotonic() + DRAIN_S
+                    continue  # read what is left without blocking
+            elif not ready or not open_fds or time.monotonic() >= drain_until:
                 detail = _exit_detail(exit_status)
                 if current is None:
                     finish_import_failure("crashed", detail)
-                    return n
+                    return n, parent_s
                 if current < n:
                     runs[current] = TaskRun("crashed", None, detail)
-                return current + 1
+                return current + 1, parent_s
     finally:
+        _drain_output(out_fd, capture)
         for fd in (res_fd, out_fd):
             try:
                 os.close(fd)
             except OSError:
                 pass
-        _kill_tree(pid)
-        if exit_status is None:
-            try:
-                os.waitpid(pid, 0)
-            except ChildProcessError:
-                pass
+        _release(launcher, pid, exit_status is not None)
+
+
+def _drain_output(fd: int, capture: _Capture) -> None:
+    """What the child printed before its last frame (briefly: it may still be flooding)."""
+    end = time.monotonic() + 0.1
+    while time.monotonic() < end:
+        try:
+            if not select.select([fd], [], [], 0)[0]:
+                return
+            chunk = os.read(fd, 1 << 16)
+        except OSError:
+            return
+        if not chunk:
+            return
+        capture.feed(chunk)

@@ -1,0 +1,293 @@
+"""Linux confinement primitives for the processes that run student code.
+
+Namespaces, capabilities, mounts, prctl flags and task counting, through
+ctypes. Used by the runner's process mode (`runner.py`) and inside the
+bubblewrap sandbox (`zygote.py`). Standard library only, so that
+`sandbox.py` can start the sandbox before the grader imports torch.
+
+Every function raises OSError when the kernel refuses; callers decide which
+refusals are fatal and which only weaken the confinement.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import sys
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWNET = 0x40000000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+
+PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
+PR_CAPBSET_DROP = 24
+PR_SET_SECUREBITS = 28
+PR_SET_CHILD_SUBREAPER = 36
+PR_SET_NO_NEW_PRIVS = 38
+PR_CAP_AMBIENT = 47
+PR_CAP_AMBIENT_CLEAR_ALL = 4
+
+MS_RDONLY = 1
+MS_NOSUID = 2
+MS_NODEV = 4
+MS_BIND = 4096
+MS_REC = 16384
+MS_BIND_REC = MS_BIND | MS_REC
+MS_PRIVATE = 1 << 18
+
+_SYS_MOUNT_SETATTR = {"x86_64": 442, "aarch64": 442, "riscv64": 442}
+_AT_FDCWD = -100
+_AT_RECURSIVE = 0x8000
+_MOUNT_ATTR_RDONLY = 0x1
+_CAP_VERSION_3 = 0x20080522
+# uid 0 gains nothing on exec, keep-caps stays off, no ambient raise; all locked. (Not
+# NO_SETUID_FIXUP: leaving uid 0 must keep clearing every capability.)
+_SECUREBITS = 0x01 | 0x02 | 0x20 | 0x40 | 0x80
+
+LINUX = sys.platform.startswith("linux")
+_libc: ctypes.CDLL | None = None
+
+
+def _lib() -> ctypes.CDLL:
+    global _libc
+    if _libc is None:
+        _libc = ctypes.CDLL(None, use_errno=True)
+    return _libc
+
+
+def _check(result: int, what: str) -> int:
+    if result < 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+    return result
+
+
+def prctl(option: int, arg2: int = 0, arg3: int = 0) -> int:
+    if not LINUX:
+        raise OSError(0, "prctl is Linux-only")
+    ul = ctypes.c_ulong
+    return _check(_lib().prctl(ctypes.c_int(option), ul(arg2), ul(arg3), ul(0), ul(0)), f"prctl({option})")
+
+
+def set_subreaper() -> None:
+    """Orphans of our children are re-parented to us, not to init."""
+    prctl(PR_SET_CHILD_SUBREAPER, 1)
+
+
+def set_dumpable(flag: bool) -> None:
+    """A non-dumpable process's /proc files (fd, mem, environ) are closed to same-uid processes."""
+    prctl(PR_SET_DUMPABLE, int(flag))
+
+
+def set_no_new_privs() -> None:
+    """execve can never grant privileges again (setuid bits and file capabilities are ignored)."""
+    prctl(PR_SET_NO_NEW_PRIVS, 1)
+
+
+def set_parent_death_signal(sig: int) -> None:
+    prctl(PR_SET_PDEATHSIG, sig)
+
+
+def unshare(flags: int) -> None:
+    _check(_lib().unshare(ctypes.c_int(flags)), "unshare")
+
+
+def setns(fd: int, nstype: int) -> None:
+    _check(_lib().setns(ctypes.c_int(fd), ctypes.c_int(nstype)), "setns")
+
+
+def fork_into_new_pid_namespace() -> int:
+    """os.fork(), the child being process 1 of a fresh PID namespace.
+
+    Needs CAP_SYS_ADMIN. The child cannot name (so cannot signal) any process
+    outside its namespace, and when it dies the kernel kills every process
+    inside: killing one pid kills the whole tree, orphans included. Only the
+    calling thread's namespace for children changes, and it is restored.
+    """
+    own = os.open("/proc/thread-self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        unshare(CLONE_NEWPID)
+        try:
+            pid = os.fork()
+        except BaseException:
+            setns(own, CLONE_NEWPID)
+            raise
+        if pid == 0:
+            return 0
+        setns(own, CLONE_NEWPID)
+        return pid
+    finally:
+        os.close(own)
+
+
+def empty_network_namespace() -> int:
+    """A file descriptor of a new network namespace (no interface up: no network), made in a
+    short-lived thread so that no other thread moves. Joining it with setns is much cheaper
+    than a namespace of its own per child. Needs CAP_SYS_ADMIN."""
+    import threading
+
+    result: list[int | BaseException] = []
+
+    def make() -> None:
+        try:
+            unshare(CLONE_NEWNET)
+            result.append(os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC))
+        except OSError as exc:
+            result.append(exc)
+
+    thread = threading.Thread(target=make, name="grader-netns")
+    thread.start()
+    thread.join()
+    if isinstance(result[0], BaseException):
+        raise result[0]
+    return result[0]
+
+
+def map_own_ids() -> None:
+    """Right after unshare(CLONE_NEWUSER): keep our uid and gid inside the new namespace."""
+    uid, gid = os.getuid(), os.getgid()
+    with open("/proc/self/setgroups", "w") as f:
+        f.write("deny")
+    with open("/proc/self/uid_map", "w") as f:
+        f.write(f"{uid} {uid} 1")
+    with open("/proc/self/gid_map", "w") as f:
+        f.write(f"{gid} {gid} 1")
+
+
+def mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    enc = os.fsencode
+    _check(_lib().mount(enc(source) if source else None, enc(target), enc(fstype) if fstype else None,
+                        ctypes.c_ulong(flags), enc(data) if data else None), f"mount {target}")
+
+
+def private_mounts() -> None:
+    """Mount changes made from now on stay in this mount namespace."""
+    mount(None, "/", None, MS_REC | MS_PRIVATE)
+
+
+def readonly_tree(path: str = "/") -> None:
+    """Make every mount under `path` read-only (Linux >= 5.12)."""
+    nr = _SYS_MOUNT_SETATTR.get(os.uname().machine)
+    if nr is None:
+        raise OSError(0, "mount_setattr: unknown system call number on this architecture")
+
+    class MountAttr(ctypes.Structure):
+        _fields_ = [("attr_set", ctypes.c_uint64), ("attr_clr", ctypes.c_uint64),
+                    ("propagation", ctypes.c_uint64), ("userns_fd", ctypes.c_uint64)]
+
+    attr = MountAttr(_MOUNT_ATTR_RDONLY, 0, 0, 0)
+    _check(_lib().syscall(ctypes.c_long(nr), ctypes.c_int(_AT_FDCWD), os.fsencode(path),
+                          ctypes.c_uint(_AT_RECURSIVE), ctypes.byref(attr), ctypes.c_size_t(ctypes.sizeof(attr))),
+           "mount_setattr")
+
+
+def tmpfs(target: str, size_mb: int, mode: int = 0o1777) -> None:
+    """A fresh, size-limited, memory-backed file system on `target`."""
+    mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, f"size={max(1, size_mb)}m,mode={mode:o}")
+
+
+def drop_capabilities_bounding() -> None:
+    """While capabilities still allow it (CAP_SETPCAP): empty the bounding and ambient sets
+    and lock the secure bits, so that nothing (exec as uid 0 included) grants any back."""
+    for cap in range(64):
+        try:
+            prctl(PR_CAPBSET_DROP, cap)
+        except OSError:
+            break  # past the last capability, or no CAP_SETPCAP
+    try:
+        prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)
+    except OSError:
+        pass
+    try:
+        prctl(PR_SET_SECUREBITS, _SECUREBITS)
+    except OSError:
+        pass
+
+
+def drop_capabilities() -> None:
+    """Give up every capability this process holds (in its user namespace)."""
+    drop_capabilities_bounding()
+
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                    ("inheritable", ctypes.c_uint32)]
+
+    header = Header(_CAP_VERSION_3, 0)
+    data = (Data * 2)()
+    _check(_lib().capset(ctypes.byref(header), data), "capset")
+
+
+def effective_capabilities() -> int:
+    """The CapEff mask of this process (0 when it has none)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("CapEff:"):
+                    return int(line.split()[1], 16)
+    except OSError:
+        pass
+    return 0
+
+
+def tasks_of_uid(uid: int) -> int:
+    """Threads whose real uid is `uid` among the processes this process can see:
+    what RLIMIT_NPROC counts against."""
+    total = 0
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return 0
+    for name in names:
+        if not name.isdigit():
+            continue
+        real = threads = None
+        try:
+            with open(f"/proc/{name}/status") as f:
+                for line in f:
+                    if line.startswith("Uid:"):
+                        real = int(line.split()[1])
+                    elif line.startswith("Threads:"):
+                        threads = int(line.split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if real == uid and threads:
+            total += threads
+    return total
+
+
+def job_uid(seed: int, serial: int) -> int:
+    """An unprivileged uid that nothing else uses, one per job (like systemd's DynamicUser).
+
+    Processes count against RLIMIT_NPROC per real uid, so a fresh uid makes
+    the limit exact, and jobs cannot signal each other."""
+    return 0x3C000000 + ((seed & 0xFFFF) << 10) + (serial & 0x3FF)
+
+
+def python_paths() -> list[str]:
+    """The directories a child's Python needs: the interpreter, its standard library and
+    site-packages (torch, numpy), and this package. Nothing else of the course."""
+    import importlib.util
+    import site
+    import sysconfig
+
+    found = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
+             os.path.dirname(os.path.abspath(sys.executable)),
+             os.path.dirname(os.path.realpath(sys.executable)),
+             os.path.dirname(os.path.abspath(__file__))}
+    for name in ("stdlib", "platstdlib", "purelib", "platlib"):
+        found.add(sysconfig.get_path(name))
+    try:
+        found.update(site.getsitepackages())
+    except AttributeError:
+        pass
+    for module in ("torch", "numpy"):
+        spec = importlib.util.find_spec(module)
+        if spec is not None and spec.submodule_search_locations:
+            found.add(os.path.dirname(os.path.abspath(list(spec.submodule_search_locations)[0])))
+    dirs = sorted({os.path.abspath(p) for p in found if p and os.path.isdir(p)})
+    return [d for d in dirs if not any(d != o and d.startswith(o.rstrip("/") + "/") for o in dirs)]
