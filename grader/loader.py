@@ -17,17 +17,37 @@ from grader.errors import ConfigError, did_you_mean
 M = TypeVar("M", bound=BaseModel)
 
 MAX_YAML_BYTES = 1_000_000
+MAX_YAML_DEPTH = 64
 
 
 class _Loader(yaml.SafeLoader):
-    """Safe loader that refuses duplicate keys and anchors/aliases (billion laughs)."""
+    """Safe loader (no Python tags) that also refuses duplicate keys, anchors/aliases
+    (billion laughs), nesting deeper than MAX_YAML_DEPTH (the composer recurses) and
+    numbers too long to convert: a hostile course file gets a located error, never a
+    crash or code execution."""
+
+    _depth = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
             raise yaml.MarkedYAMLError(None, None, "aliases (*name) are not allowed in course files; "
                                        "write the value out", event.start_mark)
-        return super().compose_node(parent, index)
+        if self._depth >= MAX_YAML_DEPTH:
+            event = self.peek_event()
+            raise yaml.MarkedYAMLError(None, None, f"nested more than {MAX_YAML_DEPTH} levels deep",
+                                       event.start_mark)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_yaml_int(self, node: Any) -> int:
+        try:
+            return super().construct_yaml_int(node)
+        except ValueError as exc:
+            raise yaml.MarkedYAMLError(None, None, f"this number cannot be read ({exc})", node.start_mark) from None
 
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
         seen: set[Any] = set()
@@ -37,6 +57,9 @@ class _Loader(yaml.SafeLoader):
                 raise yaml.MarkedYAMLError(None, None, f"duplicate key '{key}'", key_node.start_mark)
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
 
 
 def display_path(path: Path) -> str:
@@ -75,6 +98,8 @@ def load_model(path: Path, model: type[M]) -> M:
         raise ConfigError(shown, line, "", f"invalid YAML: {problem}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(shown, None, "", f"invalid YAML: {exc}") from None
+    except (ValueError, RecursionError, MemoryError) as exc:  # whatever else a hostile file provokes
+        raise ConfigError(shown, None, "", f"invalid YAML ({type(exc).__name__})") from None
     if not isinstance(data, dict):
         required = ", ".join(n for n, f in model.model_fields.items() if f.is_required())
         if data is None:
