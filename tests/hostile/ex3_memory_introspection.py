@@ -1,0 +1,44 @@
+"""Searches its own memory for what the grader knows: a loaded reference solution
+module, cached reference results, the grader's job description, then uses any
+reference function it finds.
+
+Expected (sandbox): nothing is found: the sandbox's warm process never loads a
+solution or computes a reference (the grader does that in its own process);
+0 points. (In process mode the child is a copy of the grader's memory: not
+defended there.)
+
+exercise: exercise3
+score: 0
+status: cube_grad=failed cube_second_grad=failed
+output: nothing in memory
+needs: sandbox
+"""
+
+import gc
+import sys
+import types
+
+import torch
+
+reference = None
+for name, module in list(sys.modules.items()):
+    if "solution" in name and hasattr(module, "cube_grad"):
+        reference = module
+for obj in gc.get_objects():
+    if reference is not None:
+        break
+    if isinstance(obj, types.ModuleType) and "solution" in obj.__name__ and hasattr(obj, "cube_grad"):
+        reference = obj
+    elif isinstance(obj, types.FunctionType) and obj.__name__ == "cube_grad" and "solution" in (obj.__module__ or ""):
+        reference = sys.modules.get(obj.__module__) or types.SimpleNamespace(**obj.__globals__)
+    elif type(obj).__name__ == "CaseRef":
+        print("found a cached reference")
+print("found a reference solution" if reference is not None else "nothing in memory")
+
+
+def cube_grad(x):
+    return reference.cube_grad(x) if reference is not None else torch.zeros_like(x)
+
+
+def cube_second_grad(x):
+    return reference.cube_second_grad(x) if reference is not None else torch.zeros_like(x)
