@@ -48,7 +48,11 @@ def main() -> None:
         lines: queue.Queue[str] = queue.Queue()
         assert proc.stdout is not None
         stdout = proc.stdout
-        threading.Thread(target=lambda: [lines.put(line) for line in stdout], daemon=True).start()
+        def pump() -> None:
+            for line in stdout:
+                lines.put(line)
+
+        threading.Thread(target=pump, daemon=True).start()
 
         def next_report(deadline: float = 120.0) -> str:
             end = time.monotonic() + deadline

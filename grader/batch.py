@@ -191,19 +191,19 @@ def discover(course: CourseDir, root: Path, *, exercise: str | None = None,
             else:
                 chosen[ex_id] = path
         for path in unnamed:
-            ex_id = detect_exercise(course, path.stem, sources[path])
-            if ex_id is None and only is not None and len(files) == 1:
-                ex_id = only
-            if ex_id is None:
+            detected = detect_exercise(course, path.stem, sources[path])
+            if detected is None and only is not None and len(files) == 1:
+                detected = only
+            if detected is None:
                 if entry.is_file() or path.suffix == ".ipynb":
                     notes.append(f"{path.relative_to(root)}: left out: cannot tell which exercise it is; "
                                  "name it after the exercise (exercise3.py) or pass --exercise")
                 continue
-            if ex_id in chosen:
+            if detected in chosen:
                 notes.append(f"{path.relative_to(root)}: left out: {name} already has "
-                             f"{chosen[ex_id].relative_to(root)} for {ex_id}")
+                             f"{chosen[detected].relative_to(root)} for {detected}")
                 continue
-            chosen[ex_id] = path
+            chosen[detected] = path
         order = {ex_id: i for i, ex_id in enumerate(course.exercise_ids)}
         for ex_id, path in sorted(chosen.items(), key=lambda kv: order.get(kv[0], 0)):
             if only is not None and ex_id != only:

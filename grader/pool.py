@@ -289,11 +289,11 @@ class LocalPool:
         while True:
             for worker in self.workers:
                 if worker.job is None and pending:
-                    job = pending.popleft()
-                    worker.job = job
-                    worker.deadline = time.monotonic() + deadline_s(job)
+                    next_job: dict[str, Any] = pending.popleft()
+                    worker.job = next_job
+                    worker.deadline = time.monotonic() + deadline_s(next_job)
                     try:
-                        send_message(worker.sock, job)
+                        send_message(worker.sock, next_job)
                     except OSError:
                         pass  # noticed below as a dead worker
             busy = [w for w in self.workers if w.job is not None]
@@ -304,7 +304,8 @@ class LocalPool:
             ready = select.select([w.sock for w in busy], [], [], wait)[0]
             for worker in busy:
                 job = worker.job
-                assert job is not None
+                if job is None:
+                    continue
                 if worker.sock in ready:
                     reply = recv_message(worker.sock)
                     if reply is None or reply.get("id") != job.get("id"):
