@@ -176,6 +176,9 @@ def serve(sock: socket.socket) -> None:
     become_subreaper()
     torch.set_num_threads(1)  # parallelism comes from the workers; refs must not oversubscribe the cores
     state = _WorkerState(make_launcher())
+    prestart = getattr(state.launcher, "prestart", None)
+    if callable(prestart):
+        prestart()  # a sandbox starts (and imports torch) while the worker waits for its first job
     while True:
         job = recv_message(sock)
         if job is None:
