@@ -145,9 +145,10 @@ def empty_network_namespace() -> int:
     return result[0]
 
 
-def map_own_ids() -> None:
-    """Right after unshare(CLONE_NEWUSER): keep our uid and gid inside the new namespace."""
-    uid, gid = os.getuid(), os.getgid()
+def map_own_ids(uid: int, gid: int) -> None:
+    """Right after unshare(CLONE_NEWUSER): keep our uid and gid (read before the unshare;
+    inside, they are unmapped until now) in the new namespace."""
+    set_dumpable(True)  # a non-dumpable process (the grader makes itself one) cannot write its own maps
     with open("/proc/self/setgroups", "w") as f:
         f.write("deny")
     with open("/proc/self/uid_map", "w") as f:

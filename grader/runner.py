@@ -332,9 +332,10 @@ def confine_user_child(limits: Limits, workdir: str) -> str:
     allows them (a relay process stays outside and passes on the exit status), so that the
     child cannot signal the grader, write outside its /tmp, or leave processes behind.
     Otherwise RLIMIT_NPROC counts from the processes this user already has."""
+    uid, gid = os.getuid(), os.getgid()
     try:
         confine.unshare(confine.CLONE_NEWUSER | confine.CLONE_NEWPID | confine.CLONE_NEWNS | confine.CLONE_NEWNET)
-        confine.map_own_ids()
+        confine.map_own_ids(uid, gid)
     except OSError:
         _apply_limits(limits, confine.tasks_of_uid(os.getuid()) + limits.processes)
         confine.set_no_new_privs()

@@ -1,0 +1,266 @@
+"""The isolation itself: what the child can see and do in the bubblewrap sandbox and in
+process mode, the fallback between them, and a launcher reused for many jobs, from
+several threads, across a zygote that dies.
+
+Sandbox tests skip, with the reason, where bubblewrap is missing or cannot start.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import ROOT
+
+from grader import confine, runner, sandbox
+from grader.course import CourseDir
+from grader.grading import GradeOptions, grade_source, reference_submission
+
+PROBE = '''
+import json, os, socket
+facts = {"pid": os.getpid(), "ppid": os.getppid(), "uid": os.getuid(), "euid": os.geteuid(),
+         "env": sorted(os.environ), "cwd": os.getcwd(), "tmp": os.listdir("/tmp")}
+for name, path in {COURSE}.items():
+    facts["sees_" + name] = os.path.exists(path)
+facts["course_holds"] = sorted(os.listdir({ROOT!r})) if os.path.isdir({ROOT!r}) else []
+for target in ({HACK!r}, "/usr/hack.txt", "/tmp/ok.txt"):
+    try:
+        with open(target, "w") as f:
+            f.write("x")
+        facts.setdefault("wrote", []).append(target)
+    except OSError:
+        pass
+with open("/proc/self/status") as f:
+    status = dict(line.split(":", 1) for line in f if ":" in line)
+facts["cap_eff"] = int(status["CapEff"].strip(), 16)
+facts["no_new_privs"] = status["NoNewPrivs"].strip()
+try:
+    socket.create_connection(("1.1.1.1", 53), timeout=1).close()
+    facts["network"] = True
+except OSError:
+    facts["network"] = False
+print("FACTS" + json.dumps(facts))
+'''
+
+
+def probe(course: CourseDir, launcher: Any) -> dict[str, Any]:
+    places = {"solutions": str(ROOT / "solutions"), "exercises": str(ROOT / "exercises"),
+              "workspace": str(course.workspace), "home": os.path.expanduser("~")}
+    hack = ROOT / f".hack-{os.getpid()}-{time.monotonic_ns()}.txt"
+    source = PROBE.replace("{COURSE}", repr(places)).replace("{ROOT!r}", repr(str(ROOT))).replace(
+        "{HACK!r}", repr(str(hack)))
+    try:
+        report = grade_source(course, "exercise3", source, "exercise3.py", GradeOptions(devices=("cpu",)), launcher)
+    finally:
+        wrote = hack.exists()
+        hack.unlink(missing_ok=True)
+    line = next(x for x in report.output.splitlines() if x.startswith("FACTS"))
+    facts = json.loads(line[len("FACTS"):])
+    facts["isolation"] = report.isolation
+    facts["wrote_course"] = wrote
+    return facts
+
+
+@pytest.fixture(scope="module")
+def course() -> CourseDir:
+    return CourseDir(ROOT)
+
+
+@pytest.fixture(scope="module")
+def bwrap_launcher(course: CourseDir) -> Any:
+    if sandbox.bwrap_path() is None:
+        pytest.skip("bubblewrap (bwrap) is not installed: the sandbox cannot be tested here")
+    launcher = sandbox.SandboxLauncher()
+    launcher.prestart()
+    grade_source(course, "exercise3", "", "exercise3.py", GradeOptions(devices=("cpu",)), launcher)
+    if launcher.fallback_reason:
+        launcher.close()
+        pytest.skip(f"bubblewrap is installed but its sandbox does not start here: {launcher.fallback_reason}")
+    yield launcher
+    launcher.close()
+
+
+def test_sandbox_shows_the_child_nothing_of_the_course(course: CourseDir, bwrap_launcher: Any) -> None:
+    facts = probe(course, bwrap_launcher)
+    assert facts["isolation"] == "bwrap"
+    assert not any(facts[f"sees_{name}"] for name in ("solutions", "exercises", "workspace"))
+    assert facts["course_holds"] == ["grader"]  # the package (bound read-only), nothing else of the course
+    assert facts["pid"] == 1 and facts["ppid"] == 0  # its own PID namespace: the grader has no pid in it
+    assert facts["uid"] != 0 and facts["euid"] != 0
+    assert facts["cap_eff"] == 0 and facts["no_new_privs"] == "1"
+    assert facts["network"] is False
+    assert facts["wrote"] == ["/tmp/ok.txt"] and not facts["wrote_course"]  # a private /tmp, the rest read-only
+    assert facts["tmp"] == []  # fresh for each job
+    assert set(facts["env"]) <= {"PATH", "HOME", "LANG", "TMPDIR", "USER", "LOGNAME", "MPLCONFIGDIR",
+                                 "OMP_NUM_THREADS", "PYTHONDONTWRITEBYTECODE", "LC_ALL", "LC_CTYPE", "TZ"}
+
+
+def test_process_mode_confines_what_it_can(course: CourseDir, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Process mode: no environment of the grader's; as root, also its own PID and network
+    namespaces, a read-only view with a private /tmp, an unused uid and no capabilities.
+    (It cannot hide the course: README, trust model.)"""
+    monkeypatch.setenv("GRADER_TEST_SECRET", "do-not-leak")
+    facts = probe(course, runner.ForkLauncher())
+    assert facts["isolation"] == "process"
+    assert "GRADER_TEST_SECRET" not in facts["env"]
+    if os.geteuid() != 0:
+        pytest.skip("the namespaces of process mode are set up as root; not root here")
+    assert facts["pid"] == 1 and facts["ppid"] == 0
+    assert facts["uid"] in range(confine.job_uid(0, 0), confine.job_uid(0xFFFF, 0x3FF) + 1)
+    assert facts["cap_eff"] == 0 and facts["no_new_privs"] == "1"
+    assert facts["network"] is False
+    assert facts["wrote"] == ["/tmp/ok.txt"] and not facts["wrote_course"]
+
+
+def test_process_mode_in_a_user_namespace(tmp_path: Path) -> None:
+    """The non-root path of process mode (a relay outside, the job as process 1 of new user,
+    PID, mount and network namespaces), exercised here whoever runs the tests."""
+    hack = ROOT / f".hack-{os.getpid()}-{time.monotonic_ns()}.txt"
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(read)
+            if os.geteuid() == 0:  # as a user (root may not map itself into a user namespace)
+                uid = confine.job_uid(os.getpid(), 0)
+                os.setgroups([])
+                os.setresgid(uid, uid, uid)
+                os.setresuid(uid, uid, uid)
+            home = runner.confine_user_child(runner.Limits(task_timeout=[5.0]), str(tmp_path))
+            facts: dict[str, Any] = {"pid": os.getpid(), "home": home}
+            try:
+                open(hack, "w").close()  # noqa: SIM115
+                facts["wrote_course"] = True
+            except OSError:
+                facts["wrote_course"] = False
+            try:  # a plain connect: this uid may not read Python's lazily imported modules here
+                with socket.socket() as s:
+                    s.settimeout(1)
+                    s.connect(("1.1.1.1", 53))
+                facts["network"] = True
+            except OSError:
+                facts["network"] = False
+            os.write(write, json.dumps(facts).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    data = b""
+    while chunk := os.read(read, 4096):
+        data += chunk
+    os.close(read)
+    _, status = os.waitpid(pid, 0)
+    wrote = hack.exists()
+    hack.unlink(missing_ok=True)
+    if not data:
+        pytest.skip("this kernel refuses user namespaces; process mode falls back to a plain child")
+    facts = json.loads(data)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0  # the relay passed the status on
+    assert facts == {"pid": 1, "home": "/tmp", "wrote_course": False, "network": False} and not wrote
+
+
+def test_a_sandbox_that_cannot_start_falls_back_to_process_mode(course: CourseDir) -> None:
+    launcher = sandbox.SandboxLauncher("/bin/false")
+    report = grade_source(course, "exercise3", reference_submission(course, "exercise3"), "exercise3.py",
+                          GradeOptions(devices=("cpu",)), launcher)
+    assert report.isolation == "process" and report.score == report.max_score
+    assert launcher.fallback_reason and "exited while starting" in launcher.fallback_reason
+    assert sandbox.SandboxLauncher("").fallback_reason == "bubblewrap (bwrap) is not installed"
+
+
+def test_isolation_can_be_chosen(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sandbox, "_SHARED", {})
+    monkeypatch.setenv(sandbox.ISOLATION_ENV, "process")
+    assert sandbox.shared_launcher() is None
+    monkeypatch.setenv(sandbox.ISOLATION_ENV, "bwrap")
+    monkeypatch.setattr(sandbox, "bwrap_path", lambda: None)
+    with pytest.raises(sandbox.SandboxError, match="apt-get install bubblewrap"):
+        sandbox.shared_launcher()
+    monkeypatch.setenv(sandbox.ISOLATION_ENV, "chroot")
+    with pytest.raises(sandbox.SandboxError, match="auto, bwrap or process"):
+        sandbox.shared_launcher()
+
+
+def test_the_sandbox_binds_python_and_the_package_only() -> None:
+    args = sandbox.bwrap_command("bwrap", 3)
+    for flag in ("--unshare-net", "--unshare-pid", "--die-with-parent", "--new-session", "--clearenv"):
+        assert flag in args
+    bound = [args[i + 2] for i, a in enumerate(args) if a == "--ro-bind"]
+    allowed = [*sandbox._SYSTEM_DIRS, *sandbox._ETC_FILES, *confine.python_paths()]
+    assert all(path in allowed for path in bound), bound
+    for path in bound:
+        assert not str(ROOT / "solutions").startswith(path.rstrip("/") + "/") and path != str(ROOT)
+    config = json.loads(args[-1])
+    assert all(not p.startswith(str(ROOT / "solutions")) for p in config["path"])
+
+
+def test_one_sandbox_serves_many_jobs_from_several_threads(course: CourseDir, bwrap_launcher: Any) -> None:
+    opts = GradeOptions(devices=("cpu", "meta"))
+    right = reference_submission(course, "exercise3")
+    wrong = "def cube_grad(x):\n    return x\n"
+    hang = "def cube_grad(x):\n    while True:\n        pass\n"
+    sources = [right, wrong, hang, right, wrong, right]
+    results: dict[int, Any] = {}
+
+    def grade(i: int) -> None:
+        timeout = GradeOptions(devices=opts.devices, timeout=1.0)
+        results[i] = grade_source(course, "exercise3", sources[i], "exercise3.py", timeout, bwrap_launcher)
+
+    starts = bwrap_launcher.zygote_starts
+    threads = [threading.Thread(target=grade, args=(i,)) for i in range(len(sources))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert [results[i].score for i in range(len(sources))] == [6.0, 0.0, 0.0, 6.0, 0.0, 6.0]
+    assert results[2].tasks[0].status == "timeout"
+    assert all(r.isolation == "bwrap" for r in results.values())
+    assert bwrap_launcher.zygote_starts == starts  # one warm sandbox for all of them
+
+
+def test_a_zygote_that_dies_is_replaced(course: CourseDir, bwrap_launcher: Any) -> None:
+    """Killed while a job runs: that job fails with a message, the next one gets a new sandbox."""
+    starts = bwrap_launcher.zygote_starts
+    proc = bwrap_launcher._proc
+
+    def kill_soon() -> None:
+        time.sleep(1.0)
+        os.kill(proc.pid, signal.SIGKILL)
+
+    killer = threading.Thread(target=kill_soon)
+    killer.start()
+    hang = "def cube_grad(x):\n    while True:\n        pass\n"
+    report = grade_source(course, "exercise3", hang, "exercise3.py", GradeOptions(devices=("cpu",), timeout=5.0),
+                          bwrap_launcher)
+    killer.join()
+    assert report.score == 0 and report.tasks[0].status == "error" and "killed" in report.tasks[0].feedback
+    again = grade_source(course, "exercise3", reference_submission(course, "exercise3"), "exercise3.py",
+                         GradeOptions(devices=("cpu",)), bwrap_launcher)
+    assert again.isolation == "bwrap" and again.score == again.max_score
+    assert bwrap_launcher.zygote_starts == starts + 1
+
+
+def test_process_mode_jobs_in_parallel_do_not_touch_each_other(course: CourseDir) -> None:
+    """A shared process-mode launcher: killing one job's tree never kills another job."""
+    launcher = runner.ForkLauncher()
+    results: dict[str, Any] = {}
+    sources = {"hang": "def cube_grad(x):\n    while True:\n        pass\n",
+               "right": reference_submission(course, "exercise3")}
+
+    def grade(name: str) -> None:
+        results[name] = grade_source(course, "exercise3", sources[name], "exercise3.py",
+                                     GradeOptions(devices=("cpu", "meta"), timeout=1.0), launcher)
+
+    threads = [threading.Thread(target=grade, args=(name,)) for name in sources]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert results["right"].score == results["right"].max_score
+    assert results["hang"].tasks[0].status == "timeout"
