@@ -270,6 +270,7 @@ class LocalPool:
 
     def _retire(self, worker: _Worker) -> None:
         """Kill a worker and everything it started; reap them."""
+        tree = _descendants(worker.pid)
         try:
             os.kill(worker.pid, signal.SIGKILL)
         except ProcessLookupError:
@@ -279,7 +280,7 @@ class LocalPool:
             os.waitpid(worker.pid, 0)
         except ChildProcessError:
             pass
-        _kill_strays({w.pid for w in self.workers if w is not worker})
+        _kill_all(tree)
 
     def map(self, jobs: Iterable[dict[str, Any]], deadline_s: Callable[[dict[str, Any]], float],
             on_idle: Callable[[], None] | None = None) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
@@ -333,6 +334,7 @@ class LocalPool:
         return {"id": job.get("id"), "error": message, "kind": kind}
 
     def close(self) -> None:
+        trees = [_descendants(worker.pid) for worker in self.workers]
         for worker in self.workers:
             worker.sock.close()  # the worker sees EOF and returns
         end = time.monotonic() + 5.0
@@ -352,43 +354,31 @@ class LocalPool:
                     end = float("inf")
                 time.sleep(0.01)
         self.workers = []
-        _kill_strays(set())
+        for tree in trees:
+            _kill_all(tree)
 
 
-def _kill_strays(keep: set[int]) -> None:
-    """Kill and reap our descendants that are not live workers: children of a dead
-    worker are re-parented to us (the runner made this process a subreaper)."""
+def _descendants(pid: int) -> list[Any]:
+    """The processes a worker started (its sandbox, a child still running), to be killed with it.
+    Only these: the process that uses the pool may have children of its own."""
     try:
         import psutil
-    except ImportError:
-        return
-    try:
-        procs = psutil.Process().children(recursive=True)
-    except psutil.Error:
-        return
-    parent: dict[int, int] = {}
-    for proc in procs:
-        try:
-            parent[proc.pid] = proc.ppid()
-        except psutil.Error:
-            continue
 
-    def under_worker(pid: int) -> bool:
-        seen = 0
-        while pid in parent and seen < 64:
-            if pid in keep:
-                return True
-            pid, seen = parent[pid], seen + 1
-        return pid in keep
+        return list(psutil.Process(pid).children(recursive=True))
+    except Exception:  # noqa: BLE001 - psutil missing or the worker already gone
+        return []
 
-    keep_tree = {pid for pid in parent if under_worker(pid)}
+
+def _kill_all(procs: list[Any]) -> None:
+    """Kill them, and reap those that were re-parented to this process (a subreaper)."""
+    import psutil
+
     for proc in procs:
-        if proc.pid in keep_tree:
-            continue
         try:
             proc.kill()
         except psutil.Error:
             pass
+    for proc in procs:
         try:
             os.waitpid(proc.pid, 0)
         except (ChildProcessError, OSError):
