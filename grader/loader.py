@@ -231,8 +231,9 @@ def _yaml_problem(problem: str) -> str:
     if "'\\t'" in problem:
         return "a tab character; YAML is indented with spaces only"
     if problem.startswith("could not determine a constructor for the tag"):
-        tag = problem.rsplit("tag:yaml.org,2002:", 1)[-1].strip("'")
-        return f"tags such as !!{tag} are not allowed in course files; write plain values"
+        tag = problem.rsplit(" ", 1)[-1].strip("'")
+        tag = "!!" + tag.removeprefix("tag:yaml.org,2002:") if tag.startswith("tag:yaml.org,2002:") else tag
+        return f"tags such as {tag} are not allowed in course files; write plain values"
     return problem
 
 

@@ -97,6 +97,9 @@ CASES = [
     Broken("python tag", E1, EXERCISE1.replace("title: Cubes", "title: !!python/object/apply:os.system [echo hi]"),
            "exercises/exercise1.yaml:2: invalid YAML: tags such as !!python/object/apply:os.system are not allowed "
            "in course files; write plain values"),
+    Broken("custom tag", E1, EXERCISE1.replace("title: Cubes", "title: !include other.yaml"),
+           "exercises/exercise1.yaml:2: invalid YAML: tags such as !include are not allowed in course files; "
+           "write plain values"),
     Broken("empty file", E1, "",
            "exercises/exercise1.yaml:1: the file is empty; write its keys (format_version, title, text, tasks)"),
     Broken("comments only", E1, "# to do\n",
