@@ -48,6 +48,8 @@ MAX_TIMEOUT_S = 3600.0
 MAX_OUTPUT = 1 << 20
 MAX_MESSAGE_DEPTH = 16
 DRAIN_S = 0.5
+RELEASE_WAIT_S = 1.0
+"""How long a killed job is waited for before the next one starts (it is reaped later)."""
 """How long output is still read after the child has exited (orphans may hold the pipes)."""
 TMP_MB = 64
 """Size of the child's private /tmp where it gets one (sandbox, or process mode with namespaces)."""
@@ -444,6 +446,7 @@ class ForkLauncher:
         self._jobs: dict[int, _ForkJob] = {}
         self._lock = threading.Lock()
         self._serial = 0
+        self._dying: list[int] = []
         self._pidns = os.geteuid() == 0
         self._netns: int | None = None
         if self._pidns:
@@ -509,11 +512,15 @@ class ForkLauncher:
     def release(self, pid: int) -> None:
         with self._lock:
             record = self._jobs.pop(pid, None)
+            dying, self._dying = self._dying, []
         if record is not None and record.pidns:
             _kill(pid)  # process 1 of its namespace: the kernel kills everything inside
         else:
             _kill_session(pid)
-        _reap(pid)
+        dying += [] if _reap(pid, RELEASE_WAIT_S) else [pid]
+        still = [p for p in dying if not _reap(p, 0.0)]  # the kernel may take seconds to tear down a
+        with self._lock:                                   # fork bomb of big processes: reaped later
+            self._dying += still
         if record is not None:
             shutil.rmtree(record.workdir, ignore_errors=True)
 
@@ -578,17 +585,20 @@ def _kill_session(pid: int) -> None:
             _reap(victim, timeout=1.0)
 
 
-def _reap(pid: int, timeout: float = 5.0) -> None:
+def _reap(pid: int, timeout: float = 5.0) -> bool:
+    """Wait up to `timeout` for our child `pid` to end, and reap it; True once it is gone."""
     end = time.monotonic() + timeout
     while True:
         try:
             waited, _ = os.waitpid(pid, os.WNOHANG)
         except ChildProcessError:
-            return
+            return True
         except InterruptedError:
             continue
-        if waited == pid or time.monotonic() > end:
-            return
+        if waited == pid:
+            return True
+        if time.monotonic() >= end:
+            return False
         time.sleep(0.005)
 
 
@@ -702,6 +712,9 @@ def run(job: dict[str, Any], limits: Limits, launcher: Any = None,
     """
     launcher = launcher or default_launcher()
     limits = _bounded(limits)
+    if while_waiting is not None and getattr(launcher, "warming", False):
+        while_waiting()  # overlap it with the sandbox's start-up (a second import of torch) instead
+        while_waiting = None
     n = len(job["tasks"])
     runs = [TaskRun() for _ in range(n)]
     capture = _Capture(limits.output_limit)

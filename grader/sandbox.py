@@ -46,6 +46,10 @@ ISOLATION_ENV = "GRADER_ISOLATION"
 READY_TIMEOUT_S = 120.0
 """How long a fresh sandbox may take to import torch (a busy machine can be slow)."""
 KILL_TIMEOUT_S = 5.0
+RELEASE_WAIT_S = 1.0
+"""How long release() waits to see a killed job gone. Tearing down many big processes (a
+fork bomb of torch processes) can take seconds on a busy machine; the kernel finishes
+it in the background while the next job runs."""
 HANDLE_BASE = 1 << 30
 """Sandbox job handles are above any pid, so they can never be mistaken for one."""
 _ROOT_CAPS = ("CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID", "CAP_KILL")
@@ -150,6 +154,11 @@ class SandboxLauncher:
     @property
     def isolation(self) -> str:
         return "process" if self.fallback_reason else "bwrap"
+
+    @property
+    def warming(self) -> bool:
+        """The zygote has been started and is still importing torch."""
+        return self._proc is not None and not self._ready and os.getpid() == self._owner
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -294,7 +303,7 @@ class SandboxLauncher:
             if message.get("event") == "ready":
                 self._ready = True
                 self.warm_s = message.get("warm_s")
-            elif message.get("event") == "exit" and type(message.get("id")) is int:
+            elif message.get("event") == "exit" and message.get("id") in self._live:
                 status = message.get("status")
                 self._exits[message["id"]] = status if type(status) is int else _exit_status_killed()
         return False
@@ -372,11 +381,12 @@ class SandboxLauncher:
         if handle < HANDLE_BASE:
             self._process_mode().release(handle)
             return
-        deadline = time.monotonic() + KILL_TIMEOUT_S
+        deadline = time.monotonic() + RELEASE_WAIT_S
         asked = False
         while True:
             with self._lock:
-                if handle in self._exits or handle not in self._live or self._sock is None:
+                if (handle in self._exits or handle not in self._live or self._sock is None
+                        or (asked and time.monotonic() > deadline)):
                     self._exits.pop(handle, None)
                     self._live.discard(handle)
                     return
@@ -388,11 +398,6 @@ class SandboxLauncher:
                         continue
                     asked = True
                 self._drain()
-                if handle in self._exits:
-                    continue
-                if time.monotonic() > deadline:  # the zygote stopped answering: start over
-                    self._teardown()
-                    continue
                 sock = self._sock
             if sock is not None:
                 try:

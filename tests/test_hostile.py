@@ -11,7 +11,7 @@ as `key: value` lines, what the grader must report:
     needs: sandbox                    only the bubblewrap sandbox defends this (process mode
                                       shares the grader's user: README, "Trust model")
     needs: containment                the sandbox, or process mode with namespaces (as root)
-    timeout: 2                        seconds per task (default 2)
+    timeout: 2                        seconds per task (default 3)
     cli: yes                          also graded by the real `grade` command
 
 Every submission is graded in-process in both isolation modes (the sandbox is
@@ -59,7 +59,7 @@ class Case:
     feedback: list[tuple[str, list[str]]] = field(default_factory=list)
     output: list[str] = field(default_factory=list)
     needs: str = ""
-    timeout: float = 2.0
+    timeout: float = 3.0
     cli: bool = False
 
     @property
@@ -105,10 +105,10 @@ CASES = [parse_case(p) for p in sorted(HOSTILE.glob("*.py"))]
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory: pytest.TempPathFactory) -> CourseDir:
-    """The real course with short time limits (an import that never ends costs 3 s, not 10)."""
+    """The real course with shorter time limits (an import that never ends costs 6 s, not 10)."""
     root = tmp_path_factory.mktemp("course")
     data = yaml.safe_load((ROOT / "course.yaml").read_text(encoding="utf-8"))
-    data.setdefault("defaults", {}).update(timeout=2, import_timeout=3)
+    data.setdefault("defaults", {}).update(timeout=3, import_timeout=6)
     (root / "course.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
     for folder in ("exercises", "solutions"):
         (root / folder).symlink_to(ROOT / folder)
@@ -120,12 +120,11 @@ def sandbox_launcher(course: CourseDir) -> Any:
     if sandbox.bwrap_path() is None:
         pytest.skip("bubblewrap (bwrap) is not installed: the sandbox cannot be tested here")
     launcher = sandbox.SandboxLauncher()
-    report = grade_source(course, "exercise3", reference_submission(course, "exercise3"), "exercise3.py",
-                          GradeOptions(devices=("cpu",)), launcher)
+    report = grade_source(CourseDir(ROOT), "exercise3", "", "exercise3.py", GradeOptions(devices=("cpu",)), launcher)
     if launcher.fallback_reason:
         launcher.close()
         pytest.skip(f"bubblewrap is installed but its sandbox does not start here: {launcher.fallback_reason}")
-    assert report.isolation == "bwrap" and report.score == report.max_score
+    assert report.isolation == "bwrap"
     yield launcher
     launcher.close()
 
@@ -182,7 +181,7 @@ def descendants(exclude: set[int]) -> list[Any]:
 
 def assert_no_leftovers(before: set[int], helpers: set[int]) -> None:
     """No process of the job survives it: none below us, none under a job uid anywhere."""
-    deadline = time.monotonic() + 5.0
+    deadline = time.monotonic() + 20.0  # a killed fork bomb of big processes takes a while to tear down
     while True:
         left = [p for p in descendants(helpers) if p.pid not in before]
         if not left:
@@ -370,8 +369,8 @@ def test_hostile_course_yaml(name: str, text: str | None, line: int | None, mess
 
 
 def test_hostile_exercise_yaml_through_the_cli(tmp_path: Path) -> None:
-    """`grade check` on a forked course whose exercise file carries a Python tag: exit code 2,
-    one line naming file and line, no traceback, nothing executed."""
+    """Grading on a forked course whose exercise file carries a Python tag: exit code 2,
+    one message naming file and line, no traceback, nothing executed."""
     marker = tmp_path / "pwned"
     shutil.copy(ROOT / "course.yaml", tmp_path / "course.yaml")
     shutil.copytree(ROOT / "solutions", tmp_path / "solutions")
@@ -380,9 +379,11 @@ def test_hostile_exercise_yaml_through_the_cli(tmp_path: Path) -> None:
     text = target.read_text(encoding="utf-8").replace(
         "title: Gradients of x³", f"title: !!python/object/apply:os.system ['touch {marker}']", 1)
     target.write_text(text, encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-m", "grader", "check", "--course", str(tmp_path), "--devices", "cpu"],
-                          capture_output=True, text=True, timeout=600, cwd=tmp_path)
-    assert proc.returncode in (1, 2), proc.stdout[-2000:] + proc.stderr[-2000:]
+    proc = subprocess.run([sys.executable, "-m", "grader", "exercise3", "--course", str(tmp_path),
+                           "--workspace", str(tmp_path / "workspace"), "--format", "json"],
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert proc.returncode == 2, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert proc.stdout == ""
     assert "Traceback" not in proc.stderr + proc.stdout
     assert "exercise3.yaml:2" in proc.stderr + proc.stdout
     assert not marker.exists()
