@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import copy
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -25,13 +26,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def run(*args: str, cwd: Path) -> float:
+def run(*args: str, cwd: Path) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the command and everything it started)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.run(list(args), cwd=cwd, capture_output=True, text=True)
     seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode not in (0, 1):
         sys.exit(f"{' '.join(args[:4])} ... failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
-    return seconds
+    return seconds, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def submit(folder: Path, exercise: str, students: int) -> None:
@@ -83,11 +87,14 @@ def main() -> None:
                               "--course", str(ROOT), "-j", str(jobs), cwd=ROOT)
             totals[jobs] = class_total(folder, args.exercise)
 
-    print(f"{args.students} submissions of {args.exercise}, {os.cpu_count()} CPU cores, wall seconds per command")
-    print(f"  nbgrader autograde (one kernel per notebook)  {plain:7.1f} s   class total {plain_total:g}")
-    for jobs, seconds in batch.items():
-        print(f"  grade batch --nbgrader -j {jobs:<2}                  {seconds:7.1f} s   class total {totals[jobs]:g}"
-              f"   {plain / seconds:4.1f}x faster")
+    print(f"{args.students} submissions of {args.exercise}, {os.cpu_count()} CPU cores, load average "
+          f"{os.getloadavg()[0]:.1f}; per command: wall seconds, CPU seconds (itself and what it started)")
+    print(f"  nbgrader autograde (a kernel per notebook)  {plain[0]:7.1f} s wall {plain[1]:7.1f} s CPU"
+          f"   class total {plain_total:g}")
+    for jobs, (wall, cpu) in batch.items():
+        print(f"  grade batch --nbgrader -j {jobs:<2}                {wall:7.1f} s wall {cpu:7.1f} s CPU"
+              f"   class total {totals[jobs]:g}   {plain[0] / wall:4.1f}x less wall time, "
+              f"{plain[1] / cpu:4.1f}x less CPU")
 
 
 if __name__ == "__main__":
