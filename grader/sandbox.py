@@ -173,6 +173,8 @@ class SandboxLauncher:
                     self._fail(f"bwrap could not be started: {exc}")
 
     def _spawn(self) -> None:
+        # --die-with-parent ties the sandbox to the thread that starts it: started from a
+        # thread that ends, it ends too, and the next job starts a new one.
         assert self.bwrap is not None
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
@@ -244,8 +246,9 @@ class SandboxLauncher:
         for handle in self._live:
             self._exits.setdefault(handle, _exit_status_killed())
 
-    def close(self) -> None:
-        """Hang up: the zygote kills its jobs and exits."""
+    def close(self, wait: bool = True) -> None:
+        """Hang up: the zygote kills its jobs and exits. Without `wait` (at interpreter exit),
+        the sandbox is killed and not waited for: it dies with its parent anyway."""
         with self._lock:
             if os.getpid() != self._owner:
                 return
@@ -253,6 +256,15 @@ class SandboxLauncher:
             if sock is not None:
                 sock.close()
                 self._sock = None
+            if not wait:
+                if proc is not None:
+                    try:
+                        proc.kill()
+                    except OSError:
+                        pass
+                    proc.returncode = -signal.SIGKILL  # not waited for: no warning about it either
+                self._proc = None
+                return
             if proc is not None:
                 try:
                     proc.wait(timeout=2)
@@ -442,7 +454,7 @@ if hasattr(os, "register_at_fork"):
 def _close_all() -> None:
     for launcher in list(_INSTANCES):
         try:
-            launcher.close()
+            launcher.close(wait=False)
         except Exception:  # noqa: BLE001, S110 - exiting anyway
             pass
 

@@ -259,7 +259,7 @@ CLI_CASES = [c for c in CASES if c.cli]
 
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("case", CLI_CASES, ids=[c.path.stem for c in CLI_CASES])
-def test_hostile_submission_cli(case: Case, course: CourseDir, tmp_path: Path) -> None:
+def test_hostile_submission_cli(case: Case, course: CourseDir, tmp_path: Path, request: pytest.FixtureRequest) -> None:
     """The real command: exactly one JSON document (the grader's) on stdout, the right exit
     code, nothing left behind. The command starts its own sandbox where bubblewrap works."""
     workspace = tmp_path / "workspace"
@@ -275,8 +275,12 @@ def test_hostile_submission_cli(case: Case, course: CourseDir, tmp_path: Path) -
     assert proc.returncode == (0 if case.score == sum_max(course, case.exercise) else 1), proc.stderr[-2000:]
     data = json.loads(proc.stdout)  # exactly one document: json.loads rejects anything after it
     check_report(data, case)
-    if shutil.which("bwrap") and os.environ.get(sandbox.ISOLATION_ENV, "auto") != "process":
-        assert data["isolation"] in ("bwrap", "process")
+    try:
+        request.getfixturevalue("sandbox_launcher")
+        works = os.environ.get(sandbox.ISOLATION_ENV, "auto") != "process"
+    except pytest.skip.Exception:
+        works = False
+    assert data["isolation"] == ("bwrap" if works else "process")
     assert "FAKE-REPORT" not in proc.stderr
     assert_no_leftovers(before, helpers)
 
