@@ -41,9 +41,8 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn, Protocol
 
 from grader import confine
-from grader.child import HEADER, MAGIC
+from grader.child import HEADER, MAGIC, MAX_FRAME
 
-MAX_FRAME = 256 << 20
 MAX_TIMEOUT_S = 3600.0
 MAX_OUTPUT = 1 << 20
 MAX_MESSAGE_DEPTH = 16
@@ -817,7 +816,7 @@ def _run_child(job: dict[str, Any], limits: Limits, launcher: Any, runs: list[Ta
                         break
                     if len(buf) < HEADER.size + length:
                         break
-                    message = _decode(bytes(buf[HEADER.size:HEADER.size + length]))
+                    message = _decode(bytes(memoryview(buf)[HEADER.size:HEADER.size + length]))
                     del buf[:HEADER.size + length]
                     if message is None:
                         broken = True

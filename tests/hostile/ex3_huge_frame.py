@@ -1,9 +1,9 @@
-"""Sends the grader one enormous result frame (about 250 MiB, just under the frame
-size limit) of junk, to exhaust the grader's memory.
+"""Sends the grader one enormous result frame (60 MiB, just under the 64 MiB frame
+limit) of junk, then announces one of 4 GiB, to exhaust the grader's memory.
 
-Expected: the frame is read, found unreadable and discarded; both tasks are errors
-about the result channel; the grader's memory peaks at a few hundred MiB and
-falls back.
+Expected: the first frame is read, found unreadable and discarded; the grader
+never waits for the second; both tasks are errors about the result channel; the
+grader's memory peaks at about twice the frame limit and falls back.
 
 exercise: exercise3
 score: 0
@@ -16,7 +16,7 @@ import os
 import stat
 import struct
 
-SIZE = 250 << 20
+SIZE = 60 << 20
 
 
 def cube_grad(x):
@@ -27,6 +27,7 @@ def cube_grad(x):
                 block = b"PK" * (1 << 19)
                 for _ in range(SIZE // len(block)):
                     os.write(fd, block)
+                os.write(fd, struct.pack("<4sI", b"GRD1", 0xFFFFFFFF))
         except OSError:
             pass
     return x
