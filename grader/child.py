@@ -47,11 +47,11 @@ _detach = torch.Tensor.detach
 _to = torch.Tensor.to
 _clone = torch.Tensor.clone
 _TensorBase = torch._C.TensorBase  # a C type: its attributes cannot be patched
-_device_of = _TensorBase.device.__get__
-_shape_of = _TensorBase.shape.__get__
-_dtype_of = _TensorBase.dtype.__get__
-_requires_grad_of = _TensorBase.requires_grad.__get__
-_grad_fn_of = _TensorBase.grad_fn.__get__
+_device_of = _TensorBase.__dict__["device"].__get__
+_shape_of = _TensorBase.__dict__["shape"].__get__
+_dtype_of = _TensorBase.__dict__["dtype"].__get__
+_requires_grad_of = _TensorBase.__dict__["requires_grad"].__get__
+_grad_fn_of = _TensorBase.__dict__["grad_fn"].__get__
 _numel = _TensorBase.numel
 _requires_grad_ = _TensorBase.requires_grad_
 _sum = _TensorBase.sum
@@ -158,7 +158,7 @@ def _describe_exception(exc: BaseException, filename: str) -> dict[str, Any]:
         all_frames = traceback.extract_tb(exc.__traceback__)
         frames = [f for f in all_frames if f.filename == filename]
         lines = traceback.format_list(frames)
-        if _isinstance(exc, SyntaxError) and exc.filename == filename:
+        if _isinstance(exc, SyntaxError) and getattr(exc, "filename", None) == filename:
             lines = traceback.format_exception_only(_type(exc), exc)[:-1]
         try:
             message = _str(exc)[:2000]

@@ -58,7 +58,8 @@ def _serve(ctl: socket.socket, config: dict[str, Any]) -> None:
     serial = 0
     while True:
         waitable = [fd for _, fd in jobs.values() if fd is not None]
-        ready = select.select([ctl, *waitable], [], [], None if len(waitable) == len(jobs) else 0.02)[0]
+        watched: list[Any] = [ctl, *waitable]
+        ready = select.select(watched, [], [], None if len(waitable) == len(jobs) else 0.02)[0]
         if ctl in ready:
             try:
                 data, fds, _, _ = socket.recv_fds(ctl, 1 << 16, 3)
