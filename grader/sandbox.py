@@ -95,6 +95,9 @@ def bwrap_command(bwrap: str, control_fd: int) -> list[str]:
     else:  # one uid, mapped to ours; PID namespaces per job need CAP_SYS_ADMIN inside
         args += ["--unshare-user", "--uid", "65534", "--gid", "65534", "--disable-userns",
                  "--cap-add", "CAP_SYS_ADMIN"]
+    # /proc, /dev and the /tmp tmpfs first: bwrap mounts in order, and a later tmpfs
+    # would hide an interpreter or package that lives under /tmp (a venv, a checkout).
+    args += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp"]
     for top in _SYSTEM_DIRS:
         if os.path.islink(top):
             args += ["--symlink", os.readlink(top), top]
@@ -112,7 +115,7 @@ def bwrap_command(bwrap: str, control_fd: int) -> list[str]:
                 args += ["--perms", "0755", "--dir", parent]
                 made.add(parent)
         args += ["--ro-bind", path, path]
-    args += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp", "--remount-ro", "/",
+    args += ["--remount-ro", "/",
              "--clearenv", "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", "/tmp",
              "--setenv", "LANG", "C.UTF-8", "--setenv", "OMP_NUM_THREADS", "1", "--chdir", "/",
              sys.executable, "-I", "-S", "-c", BOOT, json.dumps(config)]
