@@ -264,6 +264,22 @@ def expose_paths(paths: list[str]) -> None:
                     os.close(fd)
 
 
+def private_tmp(needed: list[str]) -> None:
+    """A fresh, size-limited /tmp for this job, in a private mount namespace. Directories
+    Python needs that live under /tmp (a venv, a checkout) are bound back in, read-only."""
+    inside = [p for p in needed if p.startswith("/tmp/")]
+    handles = {p: os.open(p, os.O_PATH | os.O_CLOEXEC) for p in inside}
+    try:
+        confine.tmpfs("/tmp", TMP_MB)
+        for path, fd in handles.items():
+            os.makedirs(path, mode=0o755, exist_ok=True)
+            confine.mount(f"/proc/self/fd/{fd}", path, None, confine.MS_BIND_REC)
+            confine.readonly_tree(path)
+    finally:
+        for fd in handles.values():
+            os.close(fd)
+
+
 def confine_root_child(limits: Limits, uid: int, workdir: str, needed: list[str], netns: int | None) -> str:
     """As root, in a forked child: every mount read-only, a private /tmp, then an unused
     unprivileged uid without capabilities. Returns the child's home folder.
@@ -284,7 +300,7 @@ def confine_root_child(limits: Limits, uid: int, workdir: str, needed: list[str]
         confine.private_mounts()
         expose_paths(needed)
         confine.readonly_tree("/")
-        confine.tmpfs("/tmp", TMP_MB)
+        private_tmp(needed)
         mounted = True
     except OSError:
         mounted = False
@@ -312,7 +328,7 @@ def confine_sandbox_child(limits: Limits, uid: int | None) -> str:
     try:
         confine.unshare(confine.CLONE_NEWNS)
         confine.private_mounts()
-        confine.tmpfs("/tmp", TMP_MB)
+        private_tmp(_python_paths())
     except OSError:
         pass  # the sandbox's own /tmp, shared with the other jobs of this sandbox
     if uid is not None:
@@ -349,7 +365,7 @@ def confine_user_child(limits: Limits, workdir: str) -> str:
         confine.set_parent_death_signal(signal.SIGKILL)
         confine.private_mounts()
         confine.readonly_tree("/")
-        confine.tmpfs("/tmp", TMP_MB)
+        private_tmp(_python_paths())
     except OSError:
         home = workdir
     _apply_limits(limits, 2 + limits.processes)  # the relay and this process count too

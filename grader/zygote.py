@@ -131,6 +131,7 @@ def main(config: dict[str, Any]) -> NoReturn:
     from grader import confine, runner
 
     runner.prewarm()
+    runner._python_paths()  # once here, not in every child
     torch.set_num_threads(1)
     confine.set_dumpable(False)
     null = os.open(os.devnull, os.O_RDWR)
