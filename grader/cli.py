@@ -299,7 +299,8 @@ def render_cmd(out: Path | None, nbgrader_dir: Path | None, force: bool, student
         click.echo(f"wrote {path}")
     skipped = len(course.exercise_ids) - len(written)
     if skipped:
-        click.echo(f"kept {skipped} existing file(s) in {target}" + ("" if out is None else " (use --force to replace)"))
+        hint = "" if out is None else " (use --force to replace)"
+        click.echo(f"kept {skipped} existing file(s) in {target}{hint}")
 
 
 @cli.command("check")

@@ -127,7 +127,7 @@ def plan(course: CourseDir, ex_id: str, exercise: Exercise, opts: GradeOptions) 
             tol=Tolerance(task.rtol, task.atol), rules=rules,
             check_inputs=task.check_inputs_unchanged, check_repeat=task.check_repeatable, grads_to=grads_to,
             modifies=tuple(task.modifies), grad_flags=task.check_grad_flags, result_device=task.result_device,
-            answer_form=task.answer_form, wrong_answer=task.wrong_answer,
+            answer_form=task.answer_form, wrong_answer=task.wrong_answer, meta_cases=task.meta_cases,
         )
         cases = [
             case_args(case, seed=seed_for(ex_id, task.name, i, opts.student or ""), student=opts.student)
@@ -148,7 +148,9 @@ def build_job(planned: list[PlannedTask], source: str, filename: str) -> dict[st
             {
                 "name": p.task.name, "kind": p.task.kind, "devices": p.spec.devices,
                 "cases": [{"args": args} for args in p.cases] if p.task.kind == "function" else [],
-                "repeat": p.spec.check_repeat, "autograd": "autograd" in p.spec.rules,
+                "case_count": {d: p.spec.case_count(d, len(p.cases)) for d in p.spec.devices},
+                "repeat_on": [d for d in p.spec.devices if p.spec.repeats_on(d)],
+                "autograd": "autograd" in p.spec.rules,
                 "forbid": p.spec.rules.get("forbid_calls", []), "grads_to": p.spec.grads_to,
             }
             for p in planned

@@ -24,7 +24,6 @@ import dataclasses
 import errno
 import functools
 import gc
-import io
 import os
 import resource
 import select
@@ -35,12 +34,11 @@ import sys
 import tempfile
 import threading
 import time
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NoReturn, Protocol
 
-from grader import confine
+from grader import confine, wire
 from grader.child import HEADER, MAGIC, MAX_FRAME
 
 MAX_TIMEOUT_S = 3600.0
@@ -135,9 +133,7 @@ def prewarm() -> None:
 
     from grader import child
 
-    buf = io.BytesIO()
-    torch.save({"t": torch.zeros(2), "d": torch.float32}, buf)
-    torch.load(io.BytesIO(buf.getvalue()), weights_only=True)
+    wire.unpack(wire.pack({"t": torch.zeros(2), "d": torch.float32, "s": (1, "x")}))
     child.encode((torch.zeros(1), 1, "x"))
     with child._CallWatcher(["torch.nn.functional.linear"]), child._AutogradWatcher():
         leaf = torch.ones(1, requires_grad=True)
@@ -524,7 +520,9 @@ class ForkLauncher:
             record.status = _peek_exit(pid)
         return record.status
 
-    def release(self, pid: int) -> None:
+    def release(self, pid: int, wait: bool = True) -> None:
+        """Kill the job's processes; with `wait`, give the kernel a moment to tear them down
+        before the next job (a job that finished cleanly is reaped later instead)."""
         with self._lock:
             record = self._jobs.pop(pid, None)
             dying, self._dying = self._dying, []
@@ -532,7 +530,7 @@ class ForkLauncher:
             _kill(pid)  # process 1 of its namespace: the kernel kills everything inside
         else:
             _kill_session(pid)
-        dying += [] if _reap(pid, RELEASE_WAIT_S) else [pid]
+        dying += [] if _reap(pid, RELEASE_WAIT_S if wait else 0.0) else [pid]
         still = [p for p in dying if not _reap(p, 0.0)]  # the kernel may take seconds to tear down a
         with self._lock:                                   # fork bomb of big processes: reaped later
             self._dying += still
@@ -638,40 +636,26 @@ def default_launcher() -> Any:
 # ------------------------------------------------------------------ reading the child
 
 def _decode(payload: bytes) -> dict[str, Any] | None:
-    """A frame as plain data, or None. torch.load with weights_only never runs code, but the
-    zip archive is checked first (no compressed entries: no zip bombs) and the result after
-    (only dicts, lists, str, numbers and plain dense CPU tensors reach the verdicts)."""
-    import torch
-
+    """A frame as plain data, or None (see `wire.py`: JSON and raw tensor bytes, never pickle).
+    Nesting is bounded too: only what the harness sends reaches the verdicts."""
     try:
-        with zipfile.ZipFile(io.BytesIO(payload)) as archive:
-            for info in archive.infolist():
-                if info.compress_type != zipfile.ZIP_STORED or info.file_size > len(payload):
-                    return None
-        message = torch.load(io.BytesIO(payload), weights_only=True, map_location="cpu")
-    except Exception:  # noqa: BLE001 - anything unreadable is the child's fault
+        message = wire.unpack(payload)
+    except (ValueError, TypeError, OverflowError, MemoryError):  # anything unreadable is the child's fault
         return None
-    if not isinstance(message, dict) or not _plain(message, 0):
+    if not isinstance(message, dict) or not _shallow(message, 0):
         return None
     return message
 
 
-def _plain(value: Any, depth: int) -> bool:
-    import torch
-
+def _shallow(value: Any, depth: int) -> bool:
     if depth > MAX_MESSAGE_DEPTH:
         return False
     t = type(value)
-    if value is None or t in (bool, int, float, str):
-        return True
     if t is dict:
-        return all(type(k) is str and _plain(v, depth + 1) for k, v in value.items())
+        return all(_shallow(v, depth + 1) for v in value.values())
     if t in (list, tuple):
-        return all(_plain(v, depth + 1) for v in value)
-    if t is torch.Tensor:
-        return (value.layout == torch.strided and value.device.type == "cpu" and not value.is_quantized
-                and not value.requires_grad and not value.is_nested)
-    return False
+        return all(_shallow(v, depth + 1) for v in value)
+    return True
 
 
 def _exit_detail(status: int) -> str:
@@ -701,10 +685,15 @@ def _poll(launcher: Any, pid: int) -> int | None:
     return status if waited == pid else None
 
 
-def _release(launcher: Any, pid: int, exited: bool) -> None:
+def _release(launcher: Any, pid: int, exited: bool, finished: bool) -> None:
+    """End the job. When its child `finished` (sent every result), its teardown (tens of ms
+    for a big process in its own namespaces) overlaps the next job instead of delaying it."""
     release = getattr(launcher, "release", None)
     if release is not None:
-        release(pid)
+        if finished:
+            release(pid, wait=False)
+        else:
+            release(pid)
         return
     try:
         os.killpg(pid, signal.SIGKILL)
@@ -789,6 +778,7 @@ def _run_child(job: dict[str, Any], limits: Limits, launcher: Any, runs: list[Ta
         drain_until = 0.0
         open_fds = {res_fd, out_fd}
         broken = False
+        finished = False  # the child sent what it had to: no need to wait for it to go
 
         def finish_import_failure(status: str, detail: str, result: dict[str, Any] | None = None) -> None:
             for i in range(first, n):
@@ -841,6 +831,7 @@ def _run_child(job: dict[str, Any], limits: Limits, launcher: Any, runs: list[Ta
                     now = time.monotonic()
                     if event == "import_error":
                         finish_import_failure("import_error", "", message)
+                        finished = True
                         return n, parent_s
                     if event == "loaded" and current is None:
                         current = first
@@ -860,6 +851,7 @@ def _run_child(job: dict[str, Any], limits: Limits, launcher: Any, runs: list[Ta
                             on_event("done", current)
                         current += 1
                         if current >= n:
+                            finished = True
                             return n, parent_s
                         task_deadline = now + limits.task_timeout[current]
                     elif event == "harness_error":
@@ -890,7 +882,7 @@ def _run_child(job: dict[str, Any], limits: Limits, launcher: Any, runs: list[Ta
                 os.close(fd)
             except OSError:
                 pass
-        _release(launcher, pid, exit_status is not None)
+        _release(launcher, pid, exit_status is not None, finished)
 
 
 def _drain_output(fd: int, capture: _Capture) -> None:

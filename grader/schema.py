@@ -296,6 +296,10 @@ class Task(Strict):
     """Restrict the devices checked (e.g. `[cpu]` for seeded random numbers)."""
     meta: bool = True
     """Also check on the `meta` device (shape, dtype, device-agnosticism)."""
+    meta_cases: int = Field(2, ge=1)
+    """How many cases (the first ones) also run on `meta`. Meta shows whether the code is
+    device-agnostic, which a couple of cases show as well as all of them, and torch's meta
+    kernels run in Python (milliseconds a call, where cpu takes microseconds)."""
     values_on: list[DeviceName] | None = None
     """Devices whose values are compared; default every device but `meta`."""
     rtol: float | None = Field(None, ge=0)

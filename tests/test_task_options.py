@@ -155,3 +155,76 @@ def test_value_answers_not_given_or_unreadable() -> None:
     assert compare_value_answer("int64", encode(...)).rule == "not implemented"
     unreadable = compare_value_answer("int64", encode(torch.zeros(1)))
     assert unreadable.rule == "answer" and "expected a plain value" in unreadable.message
+
+
+# ---------------------------------------------------------------- what runs on meta
+
+META_COURSE = "format_version: 1\ntitle: t\nexercises: [exercise1]\n"
+META_TASK = """\
+format_version: 1
+title: t
+text: t
+tasks:
+  - name: f
+    signature: "(x: torch.Tensor) -> torch.Tensor"
+    doc: d
+    hints: [a, b]
+{extra}
+    cases:
+      - args: {{x: {{tensor: [1.0]}}}}
+      - args: {{x: {{tensor: [1.0, 2.0]}}}}
+      - args: {{x: {{tensor: [1.0, 2.0, 3.0]}}}}
+"""
+# correct on cpu; on meta it breaks from the third case on, and it counts its calls per device
+META_SUBMISSION = """\
+import torch
+CALLS = {}
+
+def f(x):
+    CALLS[x.device.type] = CALLS.get(x.device.type, 0) + 1
+    print(x.device.type, CALLS[x.device.type])
+    if x.device.type == "meta" and x.numel() >= 3:
+        return torch.zeros(x.shape)  # a CPU tensor: not device-agnostic
+    return x * 2
+"""
+
+
+def _meta_course(tmp_path: Path, extra: str = "") -> object:
+    from grader.course import CourseDir
+
+    (tmp_path / "course.yaml").write_text(META_COURSE)
+    (tmp_path / "exercises").mkdir()
+    (tmp_path / "solutions").mkdir()
+    (tmp_path / "exercises" / "exercise1.yaml").write_text(META_TASK.format(extra=extra))
+    (tmp_path / "solutions" / "exercise1.py").write_text("def f(x):\n    return x * 2\n")
+    return CourseDir.open(tmp_path)
+
+
+@pytest.mark.parametrize(("extra", "status", "meta_calls"), [
+    ("", "passed", 2),                     # by default the first two cases run on meta
+    ("    meta_cases: 3", "failed", 3),    # all three: the third shows the device bug
+])
+def test_meta_runs_the_first_cases_and_repeats_only_where_values_count(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, extra: str, status: str, meta_calls: int) -> None:
+    from grader.grading import GradeOptions, grade_source
+
+    monkeypatch.setenv("GRADER_ISOLATION", "process")
+    course = _meta_course(tmp_path, extra)
+    report = grade_source(course, "exercise1", META_SUBMISSION, "exercise1.py",  # type: ignore[arg-type]
+                          GradeOptions(devices=("cpu", "meta")))
+    task = report.tasks[0]
+    assert task.status == status, task.feedback
+    if status == "failed":
+        assert task.devices == {"cpu": "passed", "meta": "failed"}
+        assert "on meta, case 3" in task.feedback
+    lines = report.output.split()
+    # cpu: 3 cases, each called twice (the repeat check); meta: no repeat, its values are not compared
+    assert lines[-2:] == ["meta", str(meta_calls)] and "cpu 6" in report.output and "meta 4" not in report.output
+
+
+def test_meta_cases_must_be_at_least_one(tmp_path: Path) -> None:
+    path = tmp_path / "e.yaml"
+    path.write_text(META_TASK.format(extra="    meta_cases: 0"))
+    with pytest.raises(ConfigError) as info:
+        load_model(path, Exercise)
+    assert "meta_cases" in str(info.value) and str(info.value).startswith(f"{path}:")

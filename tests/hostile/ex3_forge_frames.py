@@ -1,5 +1,5 @@
 """Reverse-engineers the harness's result channel: finds the pipe among its open
-file descriptors and writes forged frames saying that every call ran with
+file descriptors and writes forged frames, made with the grader's own encoder, saying that every call ran with
 autograd and returned a tensor of the right shape, before the real harness
 speaks. The functions themselves return zeros.
 
@@ -13,18 +13,18 @@ status: cube_grad=failed
 feedback: cube_grad ~ [values]
 """
 
-import io
 import os
 import stat
 import struct
 
 import torch
 
+from grader import wire
+
 
 def _frame(message):
-    buf = io.BytesIO()
-    torch.save(message, buf)
-    return struct.pack("<4sI", b"GRD1", len(buf.getvalue())) + buf.getvalue()
+    payload = wire.pack(message)
+    return struct.pack("<4sI", b"GRD2", len(payload)) + payload
 
 
 def _record(shape):
@@ -37,7 +37,7 @@ def _record(shape):
 
 forged = _frame({"event": "loaded"})
 for task in (0, 1):
-    result = {"devices": {"cpu": [_record((2, 2))] * 6, "meta": [_record((2, 2))] * 6}}
+    result = {"devices": {"cpu": [_record((2, 2))] * 6, "meta": [_record((2, 2))] * 2}}
     forged += _frame({"event": "start", "task": task}) + _frame({"event": "done", "task": task, "result": result})
 for fd in range(3, 64):
     try:

