@@ -109,8 +109,9 @@ def main() -> None:
         print(f"grade exercise3 (full marks): median {g:.2f} s of {runs} ({', '.join(f'{x:.2f}' for x in grade_s)})")
         print(f"ratio: {g / t:.2f}x (target 1.2x)")
         tc, gc = statistics.median(CPU[torch_cmd[-1]]), statistics.median(CPU[grade_cmd[-1]])
-        print(f"CPU seconds (less sensitive to a busy machine; children included, a sandbox's own torch import "
-              f"too when it is reaped): import torch {tc:.2f} s, grade exercise3 {gc:.2f} s, ratio {gc / tc:.2f}x")
+        print(f"CPU seconds (less sensitive to a busy machine; grade's own processes only: its sandbox, which "
+              f"imports torch a second time on the other core, is not counted): "
+              f"import torch {tc:.2f} s, grade exercise3 {gc:.2f} s, ratio {gc / tc:.2f}x")
         totals, wall, all_imports = import_breakdown(grade_cmd, ROOT)
     print(f"where the time goes in one run under -X importtime ({wall:.2f} s wall, {all_imports:.2f} s of imports):")
     for name, seconds in sorted(totals.items(), key=lambda kv: -kv[1]):

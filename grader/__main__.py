@@ -1,4 +1,4 @@
-from grader.cli import main
+from grader.launch import run
 
 if __name__ == "__main__":
-    main()
+    run()

@@ -10,6 +10,8 @@ from __future__ import annotations
 import ast
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -184,3 +186,36 @@ def test_unavailable_device_is_a_usage_error(tmp_path: Path) -> None:
     assert (proc.returncode, proc.stdout) == (2, "")
     assert proc.stderr.startswith("error: device cuda is not available on this machine (available: cpu")
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+
+
+# ---------------------------------------------------------------- the console script's first steps
+
+def test_the_console_script_knows_every_command() -> None:
+    from grader import launch
+    from grader.cli import cli
+
+    assert set(launch.COMMANDS) == set(cli.commands)
+
+
+@pytest.mark.parametrize(("argv", "starts_sandbox"), [
+    (["exercise3"], True), (["3", "--format", "json"], True), (["all"], True), (["watch", "ex3"], True),
+    (["check"], True), (["--course", "c", "exercise3"], True),
+    (["list"], False), (["hint", "exercise3"], False), (["render"], False), (["batch", "subs"], False),
+    (["exercise3", "--help"], False), (["--version"], False), ([], False),
+])
+def test_only_commands_that_grade_start_the_sandbox_early(argv: list[str], starts_sandbox: bool) -> None:
+    from grader import launch
+
+    assert launch.grades(argv) is starts_sandbox
+
+
+def test_exit_codes_and_output_survive_the_fast_exit(tmp_path: Path) -> None:
+    """`grade` leaves with os._exit after flushing: the report and the exit code must still arrive,
+    also when stdout is a pipe that closes early."""
+    proc = run_grade("schema", "exercise", cwd=ROOT)
+    assert proc.returncode == 0 and json.loads(proc.stdout)["title"]
+    proc = run_grade("nonexistent-exercise-xyz")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    closed = subprocess.run(f"{sys.executable} -m grader schema exercise | head -c 1", shell=True, cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert closed.returncode == 0 and "Traceback" not in closed.stderr

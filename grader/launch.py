@@ -1,0 +1,55 @@
+"""The `grade` console script's first steps, before anything heavy is imported.
+
+A command that grades starts the sandbox here, so that its zygote imports torch
+while this process imports click, pydantic, the course and torch itself; then
+`cli.main` runs, and the process ends without tearing the interpreter down.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import sys
+
+COMMANDS = ("exercise", "all", "list", "hint", "watch", "render", "check", "schema", "new", "batch")
+"""Every command of `grade` (tests check this against cli.py)."""
+GRADING = ("exercise", "all", "watch", "check")
+"""The commands that run student code through the sandbox."""
+
+
+def grades(argv: list[str]) -> bool:
+    """Whether these arguments run student code: a grading command, or an exercise name
+    (`grade exercise3`); not --help or --version."""
+    if any(a in ("-h", "--help", "--version") for a in argv):
+        return False
+    first = next((a for a in argv if not a.startswith("-")), None)
+    return first is not None and (first in GRADING or first not in COMMANDS)
+
+
+def run() -> None:
+    """`grade`: start the sandbox early when grading, run `cli.main`, then leave without
+    tearing the interpreter down. Once the report is out and the exit handlers have run
+    (the sandbox is told to stop, files are closed), finalizing torch's thousands of objects
+    takes most of a second and changes nothing a user sees."""
+    if grades(sys.argv[1:]):
+        from grader import sandbox
+
+        sandbox.prestart()
+    from grader.cli import main
+
+    code = 0
+    try:
+        main()
+    except SystemExit as exc:
+        if exc.code is None or isinstance(exc.code, int):
+            code = exc.code or 0
+        else:
+            print(exc.code, file=sys.stderr)
+            code = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (`grade list | head`): nothing more to say
+            pass
+    atexit._run_exitfuncs()
+    os._exit(code)
