@@ -8,9 +8,10 @@ a segfault) and looping forever (stopped by a short --timeout). `grade batch` ru
 instructor runs it (a fresh process: Python, torch and the warm-up included); while it
 runs, each worker's memory is sampled. Then a minimal nbgrader course is made in a temp
 folder (one source notebook: the solution cell and an autograded test cell) and the first
-N students' code is autograded by nbgrader, one Jupyter kernel per notebook. Prints
-seconds per submission for each and the ratio; asserts nothing about time (--quick is
-the CI smoke run: 20 submissions, 2 notebooks).
+N students' code (right submissions: the class starts with ten) is autograded by nbgrader,
+one Jupyter kernel per notebook, and `grade batch` grades the class's right submissions
+alone too, for a like-for-like ratio. Prints seconds per submission for each and the
+ratios; asserts nothing about time (--quick is the CI smoke run: 20 submissions, 2 notebooks).
 """
 
 from __future__ import annotations
@@ -209,6 +210,20 @@ def main() -> None:
         print(f"  peak memory per worker: RSS {memory['rss'] / mib:.0f} MiB, PSS {memory['pss'] / mib:.0f} MiB, "
               f"unique {memory['uss'] / mib:.0f} MiB (sampled every 0.25 s)")
         print(f"  grade's own report: {line}")
+        # like for like: nbgrader below grades right submissions only, so time grade batch on those too
+        right_subs, right_out = Path(tmp) / "right", Path(tmp) / "right-grades"
+        for student in sorted(right):
+            (right_subs / student).mkdir(parents=True)
+            (right_subs / student / "exercise3.py").write_text(KINDS["right"])
+        right_wall, right_err, _ = time_grade_batch(right_subs, right_out, args.jobs, args.timeout)
+        right_line = next((ln for ln in right_err.splitlines() if ln.startswith("graded ")), "")
+        m = re.search(r"in ([\d.]+) s \(warm-up ([\d.]+) s\)", right_line)
+        right_grading, right_warmup = (float(m.group(1)), float(m.group(2))) if m else (right_wall, 0.0)
+        right_e2e = right_wall / len(right)
+        right_steady = (right_grading - right_warmup) / len(right)
+        print(f"grade batch on the {len(right)} right submissions alone: end to end {right_wall:.1f} s = "
+              f"{right_e2e * 1000:.0f} ms per submission; after warm-up ({right_warmup:.1f} s) "
+              f"{right_steady * 1000:.0f} ms per submission")
         reports = [json.loads((out / f"s{i:03d}.json").read_text()) for i in range(args.notebooks)]
         assert all(r["student"] == f"s{i:03d}" for i, r in enumerate(reports))
         folder = Path(tmp) / "nbgrader"
@@ -219,8 +234,10 @@ def main() -> None:
     ours = sum(r["score"] for r in reports)
     print(f"nbgrader autograde: the first {args.notebooks} as one-cell torch notebooks: {nb_seconds:.1f} s = "
           f"{per_nb:.2f} s per submission (class total {nb_total:g}; grade batch gave them {ours:g})")
-    print(f"ratio: grade batch is {per_nb / per_batch:.0f}x faster per submission end to end, "
+    print(f"ratio, whole class: grade batch is {per_nb / per_batch:.0f}x faster per submission end to end, "
           f"{per_nb / steady:.0f}x after warm-up")
+    print(f"ratio, like for like (right submissions, as nbgrader graded): {per_nb / right_e2e:.0f}x end to end, "
+          f"{per_nb / right_steady:.0f}x after warm-up")
 
 
 if __name__ == "__main__":

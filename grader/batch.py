@@ -354,6 +354,7 @@ def grade_many(course: CourseDir, submissions: Iterable[Submission], opts: Any, 
             size = min(max(1, jobs), len(subs))
             with pool.LocalPool(size, pool_stats) as workers:
                 stats.workers = size
+                stats.warmup_seconds = time.monotonic() - started  # the workers' sandboxes included
                 for job, reply in workers.map(job_list, lambda job: deadlines[job["exercise"]], bar.tick):
                     sub = subs[job["id"]]
                     bar.advance()

@@ -184,6 +184,9 @@ def serve(sock: socket.socket) -> None:
         if job is None:
             return
         if job.get("ping"):
+            ready = getattr(state.launcher, "ready", None)
+            if callable(ready):
+                ready()  # answer once the sandbox can take jobs: the feeder counts that as warm-up
             send_message(sock, {"pong": True})
             continue
         send_message(sock, _handle(job, state))
@@ -241,7 +244,24 @@ class LocalPool:
         for _ in range(self.size):
             self.workers.append(self._spawn())
         self.stats.workers = len(self.workers)
+        self._await_ready()
         return self
+
+    def _await_ready(self) -> None:
+        """Wait until every worker can grade (its sandbox started); a worker that does not answer
+        is left to `map`, which replaces it when it fails its first job."""
+        waiting = []
+        for worker in self.workers:
+            try:
+                send_message(worker.sock, {"ping": True})
+                waiting.append(worker.sock)
+            except OSError:
+                pass
+        end = time.monotonic() + WORKER_START_S
+        while waiting and time.monotonic() < end:
+            for sock in select.select(waiting, [], [], max(0.0, end - time.monotonic()))[0]:
+                recv_message(sock)
+                waiting.remove(sock)
 
     def __exit__(self, *exc: object) -> None:
         self.close()

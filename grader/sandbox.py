@@ -175,6 +175,16 @@ class SandboxLauncher:
                 except OSError as exc:
                     self._fail(f"bwrap could not be started: {exc}")
 
+    def ready(self) -> str:
+        """Start the sandbox if needed and wait until it takes jobs; returns the isolation."""
+        with self._lock:
+            self._check_owner()
+            if self._proc is None and self.fallback_reason is None:
+                self.prestart()
+            if self._sock is not None and not self._ready:
+                self._wait_ready()
+            return self.isolation
+
     def _spawn(self) -> None:
         # --die-with-parent ties the sandbox to the thread that starts it: started from a
         # thread that ends, it ends too, and the next job starts a new one.
