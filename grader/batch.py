@@ -352,7 +352,7 @@ def grade_many(course: CourseDir, submissions: Iterable[Submission], opts: Any, 
     try:
         if executor == "local":
             size = min(max(1, jobs), len(subs))
-            with pool.LocalPool(size, pool_stats) as workers:
+            with pool.LocalPool(size, pool_stats, _sandbox_attach()) as workers:
                 stats.workers = size
                 stats.warmup_seconds = time.monotonic() - started  # the workers' sandboxes included
                 for job, reply in workers.map(job_list, lambda job: deadlines[job["exercise"]], bar.tick):
@@ -370,6 +370,14 @@ def grade_many(course: CourseDir, submissions: Iterable[Submission], opts: Any, 
         stats.replaced_workers = pool_stats.replaced
         stats.worker_peak_rss_kb = pool_stats.worker_peak_rss_kb
         stats.child_peak_rss_kb = pool_stats.child_peak_rss_kb
+
+
+def _sandbox_attach() -> Any:
+    """The workers share this process's sandbox (None: process mode, or no bubblewrap)."""
+    from grader import sandbox
+
+    launcher = sandbox.shared_launcher()
+    return launcher.attach if launcher is not None else None
 
 
 def _dask_replies(course: CourseDir, job_list: list[dict[str, Any]], deadlines: dict[str, float], scheduler: str,

@@ -13,8 +13,8 @@ import sys
 
 COMMANDS = ("exercise", "all", "list", "hint", "watch", "render", "check", "schema", "new", "batch")
 """Every command of `grade` (tests check this against cli.py)."""
-GRADING = ("exercise", "all", "watch", "check")
-"""The commands that run student code through the sandbox."""
+GRADING = ("exercise", "all", "watch", "check", "batch")
+"""The commands that run student code through the sandbox (`batch`'s workers share it)."""
 
 
 def grades(argv: list[str]) -> bool:
@@ -22,6 +22,9 @@ def grades(argv: list[str]) -> bool:
     (`grade exercise3`); not --help or --version."""
     if any(a in ("-h", "--help", "--version") for a in argv):
         return False
+    pairs = zip(argv, argv[1:], strict=False)
+    if "--executor=dask" in argv or any(a == "--executor" and b == "dask" for a, b in pairs):
+        return False  # a dask cluster's workers have sandboxes of their own
     first = next((a for a in argv if not a.startswith("-")), None)
     return first is not None and (first in GRADING or first not in COMMANDS)
 

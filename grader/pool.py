@@ -3,7 +3,9 @@ references loaded, and grade one submission at a time by forking an isolated
 child through the runner's launcher (the same isolation and limits as
 `grade exercise3`). No submission pays `import torch`.
 
-Local workers are forked from the warm `grade batch` process (`LocalPool`).
+Local workers are forked from the warm `grade batch` process (`LocalPool`) and
+share its sandbox: one zygote, started while `grade batch` imported torch, forks
+the children of every worker (each worker has a control socket of its own).
 On a dask cluster, each dask worker starts warm grader processes of its own
 (`dask_grade`): dask workers are multi-threaded, and forking student children
 from a threaded process is not safe, so the children are forked from a
@@ -101,13 +103,19 @@ def options_from_json(data: dict[str, Any]) -> Any:
 
 # ------------------------------------------------------------------ inside a worker
 
-def make_launcher() -> Any:
+def make_launcher(zygote: socket.socket | None = None) -> Any:
     """One launcher per worker, reused for every submission it grades.
 
-    The runner picks the strongest isolation available when it builds its
-    default launcher; a worker keeps that one instead of building one per job.
+    With `zygote` (a control socket from the feeder's sandbox, see `LocalPool`), the worker
+    shares that sandbox. Otherwise the runner picks the strongest isolation available when
+    it builds its default launcher; a worker keeps that one instead of building one per job.
     """
     from grader import runner
+
+    if zygote is not None:
+        from grader.sandbox import SandboxLauncher
+
+        return SandboxLauncher.attached(zygote)
 
     factory = getattr(runner, "default_launcher", None)
     return factory() if callable(factory) else runner.ForkLauncher()
@@ -160,7 +168,7 @@ def _handle(job: dict[str, Any], state: _WorkerState) -> dict[str, Any]:
     return reply
 
 
-def serve(sock: socket.socket) -> None:
+def serve(sock: socket.socket, zygote: socket.socket | None = None) -> None:
     """A worker's loop: read a job, grade it, answer; return when the feeder is gone."""
     import torch
 
@@ -175,7 +183,7 @@ def serve(sock: socket.socket) -> None:
     os.register_at_fork(after_in_child=close_in_child)
     become_subreaper()
     torch.set_num_threads(1)  # parallelism comes from the workers; refs must not oversubscribe the cores
-    state = _WorkerState(make_launcher())
+    state = _WorkerState(make_launcher(zygote))
     prestart = getattr(state.launcher, "prestart", None)
     if callable(prestart):
         prestart()  # a sandbox starts (and imports torch) while the worker waits for its first job
@@ -235,10 +243,15 @@ class LocalPool:
     the job is reported as lost, and a fresh worker is forked in its place.
     """
 
-    def __init__(self, size: int, stats: PoolStats | None = None) -> None:
+    def __init__(self, size: int, stats: PoolStats | None = None,
+                 attach: Callable[[], socket.socket | None] | None = None) -> None:
         self.size = max(1, size)
         self.stats = stats or PoolStats()
         self.workers: list[_Worker] = []
+        self.attach = attach
+        """Gives each new worker a control socket to this process's sandbox (one zygote, which
+        imported torch while this process did, serves every worker); None: each worker
+        starts its own."""
 
     def __enter__(self) -> LocalPool:
         for _ in range(self.size):
@@ -268,6 +281,7 @@ class LocalPool:
 
     def _spawn(self) -> _Worker:
         ours, theirs = socket.socketpair()
+        zygote = self.attach() if self.attach is not None else None
         sys.stdout.flush()
         sys.stderr.flush()
         pid = os.fork()
@@ -280,12 +294,14 @@ class LocalPool:
                 signal.signal(signal.SIGINT, signal.SIG_IGN)
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 _quiet_stdio()
-                serve(theirs)
+                serve(theirs, zygote)
             except BaseException:  # noqa: BLE001 - the feeder sees the socket close
                 code = 1
             finally:
                 os._exit(code)
         theirs.close()
+        if zygote is not None:
+            zygote.close()  # the worker's now
         return _Worker(pid, ours)
 
     def _retire(self, worker: _Worker) -> None:

@@ -161,7 +161,7 @@ class SandboxLauncher:
     @property
     def warming(self) -> bool:
         """The zygote has been started and is still importing torch."""
-        return self._proc is not None and not self._ready and os.getpid() == self._owner
+        return self._sock is not None and not self._ready and os.getpid() == self._owner
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -169,17 +169,46 @@ class SandboxLauncher:
         """Start the zygote now (it imports torch in parallel with the caller); returns at once."""
         with self._lock:
             self._check_owner()
-            if self._proc is None and self.fallback_reason is None:
+            if self._sock is None and self.fallback_reason is None:
                 try:
                     self._spawn()
                 except OSError as exc:
                     self._fail(f"bwrap could not be started: {exc}")
 
+    @classmethod
+    def attached(cls, sock: socket.socket) -> SandboxLauncher:
+        """A launcher in another process (a batch worker) that uses the zygote behind `sock`,
+        from `attach()`. If that zygote goes away, the launcher starts one of its own."""
+        launcher = cls()
+        launcher._sock = sock
+        launcher._started_at = time.monotonic()
+        return launcher
+
+    def attach(self) -> socket.socket | None:
+        """A new control socket to this sandbox's zygote, for a process forked from this one
+        (see `attached`); None when there is no sandbox. The zygote answers `ready` on it
+        once it has imported torch."""
+        with self._lock:
+            self._check_owner()
+            if self._sock is None and self.fallback_reason is None:
+                self.prestart()
+            if self._sock is None:
+                return None
+            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            try:
+                socket.send_fds(self._sock, [json.dumps({"op": "attach"}).encode()], [theirs.fileno()])
+            except OSError:
+                ours.close()
+                return None
+            finally:
+                theirs.close()
+            return ours
+
     def ready(self) -> str:
         """Start the sandbox if needed and wait until it takes jobs; returns the isolation."""
         with self._lock:
             self._check_owner()
-            if self._proc is None and self.fallback_reason is None:
+            if self._sock is None and self.fallback_reason is None:
                 self.prestart()
             if self._sock is not None and not self._ready:
                 self._wait_ready()
@@ -340,7 +369,7 @@ class SandboxLauncher:
             self._check_owner()
             spawned = 0
             while self.fallback_reason is None:
-                if self._proc is None:
+                if self._sock is None:
                     if spawned == 2:  # a zygote that died since the last job is replaced, once
                         self._fail("the sandbox stopped working")
                         break

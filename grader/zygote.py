@@ -2,8 +2,9 @@
 
 Started by `sandbox.SandboxLauncher` (see there for the sandbox itself). It
 imports torch and pre-warms once, makes itself non-dumpable, then serves the
-grader on a Unix socket: each `start` message brings the job in a memfd and
-the child's two pipes as file descriptors; the zygote forks the child as
+grader on a Unix socket (and on the sockets of batch workers that `attach`):
+each `start` message brings the job in a memfd and the child's two pipes as
+file descriptors; the zygote forks the child as
 process 1 of a PID namespace of its own and reports its exit status. It never
 runs student code, and reads nothing from a job before forking.
 """
@@ -28,12 +29,14 @@ def _send(ctl: socket.socket, message: dict[str, Any]) -> None:
         pass
 
 
-def _job_child(ctl: socket.socket, fds: list[int], limits_data: dict[str, Any], uid: int | None) -> NoReturn:
+def _job_child(controls: list[socket.socket], fds: list[int], limits_data: dict[str, Any],
+               uid: int | None) -> NoReturn:
     from grader import confine, runner, wire
 
     try:
         gc.freeze()  # a collection must not touch (and copy) every page shared with the zygote
-        ctl.close()
+        for ctl in controls:  # the job must not speak for the grader
+            ctl.close()
         os.setsid()
         memfd, res_w, out_w = fds
         confine.set_parent_death_signal(signal.SIGKILL)
@@ -48,28 +51,55 @@ def _job_child(ctl: socket.socket, fds: list[int], limits_data: dict[str, Any], 
         os._exit(70)
 
 
-def _serve(ctl: socket.socket, config: dict[str, Any]) -> None:
+def _serve(ctl: socket.socket, config: dict[str, Any], warm_s: float) -> None:
+    """Serve jobs until the grader that started the sandbox hangs up.
+
+    `ctl` belongs to that grader; an `attach` message brings another control socket (a batch
+    worker forked from the grader shares this zygote instead of starting its own). Each job's
+    exit is reported on the socket that started it, and a socket that closes takes its jobs
+    with it.
+    """
     from grader import confine
 
-    jobs: dict[int, tuple[int, int | None]] = {}  # pid -> (job id, pidfd)
+    controls = [ctl]
+    jobs: dict[int, tuple[Any, int | None, socket.socket]] = {}  # pid -> (job id, pidfd, its control socket)
     serial = 0
+
+    def kill(pid: int) -> None:
+        try:
+            os.kill(pid, signal.SIGKILL)  # process 1 of its namespace: all of it dies
+        except ProcessLookupError:
+            pass
+
     while True:
-        waitable = [fd for _, fd in jobs.values() if fd is not None]
-        watched: list[Any] = [ctl, *waitable]
-        ready = select.select(watched, [], [], None if len(waitable) == len(jobs) else 0.02)[0]
-        if ctl in ready:
+        waitable = [fd for _, fd, _ in jobs.values() if fd is not None]
+        ready = select.select([*controls, *waitable], [], [], None if len(waitable) == len(jobs) else 0.02)[0]
+        for source in [c for c in controls if c in ready]:
             try:
-                data, fds, _, _ = socket.recv_fds(ctl, 1 << 16, 3)
+                data, fds, _, _ = socket.recv_fds(source, 1 << 16, 3)
             except OSError:
                 data, fds = b"", []
             if not data:
-                break
+                if source is ctl:
+                    for pid in jobs:
+                        kill(pid)
+                    return
+                controls.remove(source)
+                for pid, (_, _, owner) in jobs.items():
+                    if owner is source:
+                        kill(pid)
+                source.close()
+                continue
             try:
                 message = json.loads(data)
             except ValueError:
                 message = {}
             op = message.get("op")
-            if op == "start" and len(fds) == 3:
+            if op == "attach" and len(fds) == 1:
+                attached = socket.socket(fileno=fds[0])
+                controls.append(attached)
+                _send(attached, {"event": "ready", "warm_s": warm_s})
+            elif op == "start" and len(fds) == 3:
                 serial += 1
                 uid = confine.job_uid(int(config["uid_seed"]), serial) if config.get("root") else None
                 try:
@@ -77,29 +107,26 @@ def _serve(ctl: socket.socket, config: dict[str, Any]) -> None:
                 except OSError as exc:
                     for fd in fds:
                         os.close(fd)
-                    _send(ctl, {"event": "exit", "id": message.get("id"), "status": 70 << 8,
-                                "error": f"fork: {exc}"})
+                    _send(source, {"event": "exit", "id": message.get("id"), "status": 70 << 8,
+                                   "error": f"fork: {exc}"})
                     continue
                 if pid == 0:
-                    _job_child(ctl, fds, message.get("limits") or {}, uid)
+                    _job_child(controls, fds, message.get("limits") or {}, uid)
                 for fd in fds:
                     os.close(fd)
                 try:
                     pidfd: int | None = os.pidfd_open(pid)
                 except (OSError, AttributeError):
                     pidfd = None
-                jobs[pid] = (message.get("id"), pidfd)
+                jobs[pid] = (message.get("id"), pidfd, source)
             elif op == "kill":
-                for pid, (job_id, _) in jobs.items():
-                    if job_id == message.get("id"):
-                        try:
-                            os.kill(pid, signal.SIGKILL)  # process 1 of its namespace: all of it dies
-                        except ProcessLookupError:
-                            pass
+                for pid, (job_id, _, owner) in jobs.items():
+                    if job_id == message.get("id") and owner is source:
+                        kill(pid)
             else:
                 for fd in fds:
                     os.close(fd)
-        for pid, (job_id, pidfd) in list(jobs.items()):
+        for pid, (job_id, pidfd, owner) in list(jobs.items()):
             if pidfd is not None and pidfd not in ready:
                 continue
             try:
@@ -111,12 +138,8 @@ def _serve(ctl: socket.socket, config: dict[str, Any]) -> None:
             if pidfd is not None:
                 os.close(pidfd)
             del jobs[pid]
-            _send(ctl, {"event": "exit", "id": job_id, "status": status})
-    for pid in jobs:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+            if owner in controls:
+                _send(owner, {"event": "exit", "id": job_id, "status": status})
 
 
 def main(config: dict[str, Any]) -> NoReturn:
@@ -135,9 +158,10 @@ def main(config: dict[str, Any]) -> NoReturn:
     for target in (0, 1, 2):
         os.dup2(null, target)
     os.close(null)
-    _send(ctl, {"event": "ready", "warm_s": round(time.monotonic() - started, 3)})
+    warm_s = round(time.monotonic() - started, 3)
+    _send(ctl, {"event": "ready", "warm_s": warm_s})
     try:
-        _serve(ctl, config)
+        _serve(ctl, config, warm_s)
     finally:
         os._exit(0)
 

@@ -200,7 +200,8 @@ def test_the_console_script_knows_every_command() -> None:
 @pytest.mark.parametrize(("argv", "starts_sandbox"), [
     (["exercise3"], True), (["3", "--format", "json"], True), (["all"], True), (["watch", "ex3"], True),
     (["check"], True), (["--course", "c", "exercise3"], True),
-    (["list"], False), (["hint", "exercise3"], False), (["render"], False), (["batch", "subs"], False),
+    (["list"], False), (["hint", "exercise3"], False), (["render"], False), (["batch", "subs"], True),
+    (["batch", "subs", "--executor", "dask", "--scheduler", "tcp://x:1"], False), (["batch", "--executor=dask"], False),
     (["exercise3", "--help"], False), (["--version"], False), ([], False),
 ])
 def test_only_commands_that_grade_start_the_sandbox_early(argv: list[str], starts_sandbox: bool) -> None:

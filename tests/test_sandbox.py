@@ -273,3 +273,39 @@ def test_process_mode_jobs_in_parallel_do_not_touch_each_other(course: CourseDir
         t.join(120)
     assert results["right"].score == results["right"].max_score
     assert results["hang"].tasks[0].status == "timeout"
+
+
+def test_batch_workers_share_one_zygote_and_each_keeps_its_own_jobs(course: CourseDir) -> None:
+    """`grade batch` gives each worker a control socket to its own sandbox (attach): one zygote
+    for all, jobs reported to the socket that started them, and a worker that goes away takes
+    only its own jobs with it. When the shared zygote is gone, a worker starts one of its own."""
+    if sandbox.bwrap_path() is None:
+        pytest.skip("bubblewrap (bwrap) is not installed: the sandbox cannot be tested here")
+    owner = sandbox.SandboxLauncher()
+    if owner.ready() != "bwrap":
+        pytest.skip(f"bubblewrap is installed but its sandbox does not start here: {owner.fallback_reason}")
+    first, second = (sandbox.SandboxLauncher.attached(owner.attach()) for _ in range(2))
+    right = reference_submission(course, "exercise3")
+    hang = "def cube_grad(x):\n    while True:\n        pass\n"
+    opts = GradeOptions(devices=("cpu",), timeout=30.0)
+    try:
+        # a job of the first worker runs while the second worker's socket closes mid-job
+        results: dict[str, Any] = {}
+        worker = threading.Thread(target=lambda: results.update(
+            hang=grade_source(course, "exercise3", hang, "exercise3.py", opts, second)))
+        worker.start()
+        time.sleep(1.0)
+        assert second._sock is not None
+        second._sock.close()  # the worker is gone: the zygote kills its job at once (not after 30 s)
+        worker.join(20)
+        assert not worker.is_alive()
+        assert results["hang"].tasks[0].status == "error" and "killed" in results["hang"].tasks[0].feedback
+        report = grade_source(course, "exercise3", right, "exercise3.py", opts, first)
+        assert report.isolation == "bwrap" and report.score == report.max_score
+        assert owner.zygote_starts == 1 and first.zygote_starts == 0  # one bwrap process for all of them
+        owner.close()  # the shared zygote stops: the worker starts a sandbox of its own
+        again = grade_source(course, "exercise3", right, "exercise3.py", opts, first)
+        assert again.isolation == "bwrap" and again.score == again.max_score and first.zygote_starts == 1
+    finally:
+        for launcher in (first, second, owner):
+            launcher.close()
