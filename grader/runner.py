@@ -640,7 +640,7 @@ def _decode(payload: bytes) -> dict[str, Any] | None:
     Nesting is bounded too: only what the harness sends reaches the verdicts."""
     try:
         message = wire.unpack(payload)
-    except (ValueError, TypeError, OverflowError, MemoryError):  # anything unreadable is the child's fault
+    except (ValueError, TypeError, OverflowError, MemoryError, RuntimeError):  # unreadable: the child's fault
         return None
     if not isinstance(message, dict) or not _shallow(message, 0):
         return None
