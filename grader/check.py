@@ -35,6 +35,8 @@ class ExerciseCheck:
     stub: ExerciseReport | None = None
     variant: ExerciseReport | None = None
     """The reference graded as SAMPLE_STUDENT, for exercises with `variant:` cases."""
+    broken: bool = False
+    """The exercise file could not be loaded (a configuration error: `grade check` exits 2)."""
 
 
 def _expected_problems(course: CourseDir, ex_id: str) -> list[str]:
@@ -131,6 +133,7 @@ def check_exercise(course: CourseDir, ex_id: str, devices: tuple[str, ...] | Non
         exercise = course.exercise(ex_id)
     except ConfigError as exc:
         result.problems.append(str(exc))
+        result.broken = True
         return result
     where = _Locator(course.exercise_file(ex_id))
     for i, task in enumerate(exercise.tasks):
@@ -175,7 +178,9 @@ def _stray_solutions(course: CourseDir) -> list[str]:
             if path.stem not in listed and not path.stem.startswith("_")]
 
 
-def run_check(course: CourseDir, devices: tuple[str, ...] | None) -> bool:
+def run_check(course: CourseDir, devices: tuple[str, ...] | None) -> int:
+    """Check the course and print the table; returns the exit code: 0 consistent, 1 problems
+    found, 2 an exercise file that cannot be loaded (a configuration error, as elsewhere)."""
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
@@ -189,7 +194,9 @@ def run_check(course: CourseDir, devices: tuple[str, ...] | None) -> bool:
         for ex_id in course.exercise_ids:
             status.update(f"checking {ex_id}...")
             checks.append(check_exercise(course, ex_id, devices))
-    extra = _notebook_problems(course)
+    broken = [p for c in checks if c.broken for p in c.problems]
+    # a file that cannot be loaded is reported once, in its row, not again for its notebook
+    extra = [p for p in _notebook_problems(course) if not any(b in p for b in broken)]
     table = Table(title=f"grade check: {escape(course.course.title)} "
                         f"(devices: {', '.join(devices or available_devices())})", title_justify="left")
     for col in ("exercise", "solution", "stub", "problems"):
@@ -205,9 +212,9 @@ def run_check(course: CourseDir, devices: tuple[str, ...] | None) -> bool:
         console.print(f"[red]✘[/] {escape(p)}")
     if all_problems:
         console.print(f"[red bold]{len(all_problems)} problem(s) found[/]")
-        return False
+        return 2 if broken else 1
     console.print("[green bold]✔ course is consistent[/]")
-    return True
+    return 0
 
 
 def _notebook_problems(course: CourseDir) -> list[str]:

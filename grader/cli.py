@@ -311,8 +311,7 @@ def check_cmd(devices: str | None, course_path: Path | None) -> None:
     from grader.check import run_check
 
     course = _open(course_path, None)
-    ok = run_check(course, _options(devices, None, None).devices)
-    sys.exit(0 if ok else 1)
+    sys.exit(run_check(course, _options(devices, None, None).devices))
 
 
 @cli.command("schema")

@@ -290,7 +290,7 @@ class Task(Strict):
     """Earned only if every case passes on every device checked."""
     reference: str | None = None
     """Name of the reference function in `solutions/<id>.py`; default: `name`."""
-    timeout: float | None = Field(None, gt=0)
+    timeout: float | None = Field(None, gt=0, le=3600, allow_inf_nan=False)
     """Seconds of wall-clock time for this task (all devices); default from course."""
     devices: list[DeviceName] | None = None
     """Restrict the devices checked (e.g. `[cpu]` for seeded random numbers)."""
@@ -413,9 +413,9 @@ class Exercise(Strict):
 class Defaults(Strict):
     """Course-wide defaults; tasks and the command line override them."""
 
-    timeout: float = Field(5.0, gt=0)
+    timeout: float = Field(5.0, gt=0, le=3600, allow_inf_nan=False)
     """Seconds of wall-clock time per task."""
-    import_timeout: float = Field(10.0, gt=0)
+    import_timeout: float = Field(10.0, gt=0, le=3600, allow_inf_nan=False)
     """Seconds allowed to load the student's file."""
     memory_mb: int = Field(2048, ge=64)
     """Extra memory a submission may allocate, in MiB."""

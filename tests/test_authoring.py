@@ -215,6 +215,16 @@ def test_grade_check_command_fails_with_located_problems(tiny: CourseDir) -> Non
     assert "problem(s) found" in out and "Traceback" not in proc.stderr
 
 
+def test_grade_check_exits_2_on_an_exercise_file_it_cannot_load(tiny: CourseDir) -> None:
+    """A broken YAML is a configuration error (exit 2, as for `grade exercise1`), reported once."""
+    (tiny.root / "exercises" / "exercise1.yaml").write_text("format_version: 1\ntitle: [unclosed\n")
+    proc = run_grade("check", "--devices", "cpu", cwd=tiny.root, env=PROCESS_MODE)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    out = " ".join(proc.stdout.split())
+    assert out.count("invalid YAML") == 1 and "exercises/exercise1.yaml:3: invalid YAML" in out
+    assert "Traceback" not in proc.stderr
+
+
 @pytest.mark.parametrize(("reference", "written", "problem"), [
     ((1.65202,), [1.652], ""),
     ((1.65202,), [1.66], "the reference gives 1.65202 at [0]"),

@@ -142,6 +142,10 @@ CASES = [
            "course.yaml:1: format_version: must be one of 1 (got 2)", args=("check",)),
     Broken("zero timeout", C, COURSE.replace("exercises:", "defaults:\n  timeout: 0\nexercises:"),
            "course.yaml:4: defaults.timeout: must be > 0", args=("hint", "exercise1")),
+    Broken("infinite timeout", C, COURSE.replace("exercises:", "defaults:\n  timeout: .inf\nexercises:"),
+           "course.yaml:4: defaults.timeout: must be a finite number", args=("hint", "exercise1")),
+    Broken("timeout over an hour", E1, EXERCISE1.replace("    points: 3", "    points: 3\n    timeout: 7200"),
+           "exercises/exercise1.yaml:9: tasks[0].timeout: must be <= 3600"),
     Broken("misspelt exercise on the command line", None, None,
            "error: no exercise 'exercse1' in course.yaml; did you mean 'exercise1'?", args=("exercse1",)),
 ]
