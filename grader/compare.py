@@ -400,6 +400,9 @@ class Judgement:
     devices: dict[str, str]
 
 
+CHECKED_DEVICE = "the device being checked"
+"""How a case's label shows a `{device: checked}` argument; feedback names the device instead."""
+
 META_NOTE = ("on the meta device tensors have a shape and dtype but no values: create new tensors on the device "
              "asked for (or your input's device), and do not call .cpu(), .item(), .tolist() or .numpy()")
 
@@ -515,7 +518,8 @@ def judge_task(spec: TaskSpec, refs: list[CaseRef], run_status: str, result: dic
                 continue
             statuses[device] = "error" if verdict.rule == EXCEPTION else "failed"
             if not first_failure:
-                first_failure = f"[{verdict.rule}] on {device}, case {i + 1} ({ref.label}): {verdict.message}"
+                label = ref.label.replace(CHECKED_DEVICE, repr(device))
+                first_failure = f"[{verdict.rule}] on {device}, case {i + 1} ({label}): {verdict.message}"
             break
     if all(s == "passed" for s in statuses.values()):
         return Judgement("passed", "", statuses)

@@ -13,6 +13,7 @@ from typing import Any
 
 import torch
 
+from grader.compare import CHECKED_DEVICE
 from grader.schema import (
     Case,
     ChoiceValue,
@@ -151,7 +152,7 @@ def describe(value: Any) -> str:
         t = value[NUMPY]
         return f"NumPy array of shape {tuple(t.shape)}, {str(t.dtype).replace('torch.', '')}"
     if value == DEVICE:
-        return "the device being checked"
+        return CHECKED_DEVICE
     text = repr(value)  # lists as written: [[1, 2], [2, 3]] may be data, not shapes
     return text if len(text) <= 80 else text[:77] + "..."
 
