@@ -690,10 +690,7 @@ def _release(launcher: Any, pid: int, exited: bool, finished: bool) -> None:
     for a big process in its own namespaces) overlaps the next job instead of delaying it."""
     release = getattr(launcher, "release", None)
     if release is not None:
-        if finished:
-            release(pid, wait=False)
-        else:
-            release(pid)
+        release(pid, wait=not finished)
         return
     try:
         os.killpg(pid, signal.SIGKILL)

@@ -189,9 +189,7 @@ class SandboxLauncher:
         (see `attached`); None when there is no sandbox. The zygote answers `ready` on it
         once it has imported torch."""
         with self._lock:
-            self._check_owner()
-            if self._sock is None and self.fallback_reason is None:
-                self.prestart()
+            self.prestart()
             if self._sock is None:
                 return None
             ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -207,9 +205,7 @@ class SandboxLauncher:
     def ready(self) -> str:
         """Start the sandbox if needed and wait until it takes jobs; returns the isolation."""
         with self._lock:
-            self._check_owner()
-            if self._sock is None and self.fallback_reason is None:
-                self.prestart()
+            self.prestart()
             if self._sock is not None and not self._ready:
                 self._wait_ready()
             return self.isolation
