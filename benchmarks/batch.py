@@ -100,9 +100,12 @@ def time_grade_batch(subs: Path, out: Path, jobs: int, timeout: float) -> tuple[
     return seconds, err, sampler.peak
 
 
-NB_TEST = """from solutions_check import check
-check(cube_grad, cube_second_grad)
-"""
+def grade_report(err: str, wall: float) -> tuple[str, float, float]:
+    """grade batch's own closing line, and its seconds of grading and of warm-up (the wall
+    time and no warm-up if the line is missing)."""
+    line = next((ln for ln in err.splitlines() if ln.startswith("graded ")), "")
+    m = re.search(r"in ([\d.]+) s \(warm-up ([\d.]+) s\)", line)
+    return (line, float(m.group(1)), float(m.group(2))) if m else (line, wall, 0.0)
 
 
 def nbgrader_course(folder: Path, sources: list[str]) -> None:
@@ -185,9 +188,7 @@ def main() -> None:
         kinds = make_class(subs, args.submissions)
         mix = ", ".join(f"{kinds.count(k)} {k}" for k in KINDS if kinds.count(k))
         wall, err, memory = time_grade_batch(subs, out, args.jobs, args.timeout)
-        line = next((ln for ln in err.splitlines() if ln.startswith("graded ")), "")
-        m = re.search(r"in ([\d.]+) s \(warm-up ([\d.]+) s\)", line)
-        grading, warmup = (float(m.group(1)), float(m.group(2))) if m else (wall, 0.0)
+        line, grading, warmup = grade_report(err, wall)
         rows = list(csv.DictReader((out / "summary.csv").open()))
         full = {r["student"] for r in rows if r["score"] == r["max_score"]}
         right = {f"s{i:03d}" for i, k in enumerate(kinds) if k == "right"}
@@ -216,9 +217,7 @@ def main() -> None:
             (right_subs / student).mkdir(parents=True)
             (right_subs / student / "exercise3.py").write_text(KINDS["right"])
         right_wall, right_err, _ = time_grade_batch(right_subs, right_out, args.jobs, args.timeout)
-        right_line = next((ln for ln in right_err.splitlines() if ln.startswith("graded ")), "")
-        m = re.search(r"in ([\d.]+) s \(warm-up ([\d.]+) s\)", right_line)
-        right_grading, right_warmup = (float(m.group(1)), float(m.group(2))) if m else (right_wall, 0.0)
+        _, right_grading, right_warmup = grade_report(right_err, right_wall)
         right_e2e = right_wall / len(right)
         right_steady = (right_grading - right_warmup) / len(right)
         print(f"grade batch on the {len(right)} right submissions alone: end to end {right_wall:.1f} s = "
