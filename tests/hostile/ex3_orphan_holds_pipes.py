@@ -17,13 +17,20 @@ import time
 
 import torch
 
+ready_r, ready_w = os.pipe()
 if os.fork() == 0:
     os.setsid()
     if os.fork() == 0:
+        os.close(ready_r)
+        os.write(1, b"the orphan is still here\n" * 400)  # past output_limit before grading goes on
+        os.close(ready_w)
         while True:
             os.write(1, b"the orphan is still here\n" * 100)
             time.sleep(0.001)
     os._exit(0)
+os.close(ready_w)
+os.read(ready_r, 1)  # returns (empty) once the orphan has written its first burst: no race with the grading
+os.close(ready_r)
 
 
 def cube_grad(x):
