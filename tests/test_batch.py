@@ -223,7 +223,8 @@ def test_a_lost_worker_loses_one_submission_and_is_replaced() -> None:
     (["subs", "--scheduler", "tcp://127.0.0.1:1"], "--scheduler goes with --executor dask"),
     (["subs", "--executor", "dask"], "--executor dask needs --scheduler"),
     (["--nbgrader", "nb"], "--nbgrader COURSE_DIR --assignment ID"),
-    (["subs", "--workspace", "ws"], "drop --workspace"),
+    (["subs", "--workspace", "ws"], "No such option '--workspace'"),  # a batch reads SUBMISSIONS
+    (["--nbgrader", "nb", "--assignment", "exercise3", "--student", "alice"], "--student picks a student of SUBMISSIONS"),
 ])
 def test_batch_usage_errors_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
                                    args: list[str], message: str) -> None:
