@@ -14,12 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
-import yaml
 
 from grader.compare import Tolerance, compare_values
 from grader.course import CourseDir
 from grader.errors import ConfigError, GraderError
-from grader.loader import display_path
+from grader.loader import YamlLines, display_path
 from grader.results import ExerciseReport
 
 MIN_HINTS = 2
@@ -65,25 +64,11 @@ class _Locator:
 
     def __init__(self, path: Path) -> None:
         self.shown = display_path(path)
-        try:
-            self.root = yaml.compose(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError):
-            self.root = None
+        self.lines = YamlLines(path)
 
     def __call__(self, task: int, *keys: str | int) -> str:
-        node, line = self.root, None
+        line = self.lines(("tasks", task, *keys))
         path = f"tasks[{task}]"
-        for part in ("tasks", task, *keys):
-            if isinstance(node, yaml.MappingNode) and isinstance(part, str):
-                found = next(((k, v) for k, v in node.value if getattr(k, "value", None) == part), None)
-                if found is None:
-                    break
-                line, node = found[0].start_mark.line + 1, found[1]
-            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-                node = node.value[part]
-                line = node.start_mark.line + 1
-            else:
-                break
         for part in keys:
             path += f"[{part}]" if isinstance(part, int) else f".{part}"
         return f"{self.shown}:{line}: {path}:" if line else f"{self.shown}: {path}:"

@@ -522,7 +522,7 @@ def batch_cmd(submissions: Path | None, out: Path | None, jobs: int | None, resu
                              scheduler=scheduler, resume=resume,
                              progress=sys.stderr.isatty() if progress is None else progress,
                              exercise=exercise, student=student, variants=variants, gradescope=fmt == "gradescope")
-    for note in result.notes:
+    for note in [*result.notes, *result.notices]:
         _info(f"note: {note}")
     for problem in result.stats.problems:
         _info(f"warning: {problem}")

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from grader.course import CourseDir
-from grader.errors import GraderError, UsageError
+from grader.errors import GraderError, UsageError, require_extra
 from grader.results import CourseReport, ExerciseReport, TaskResult
 
 if TYPE_CHECKING:
@@ -337,6 +337,7 @@ def source_notebook(nbgrader_dir: Path, ex_id: str) -> Path:
 
 def render_nbgrader(course: CourseDir, nbgrader_dir: Path, student: str | None = None) -> list[Path]:
     """Write COURSE_DIR/source/<id>/<id>.ipynb for every exercise, and nbgrader_config.py if none exists."""
+    require_extra("grade render --nbgrader", ("nbformat", "nbgrader"), "nbgrader")
     import nbformat
 
     if nbgrader_dir.exists() and not nbgrader_dir.is_dir():
@@ -792,6 +793,7 @@ def batch_nbgrader(course: CourseDir, nbgrader_dir: Path, assignment: str, opts:
 
     Returns 0 when every notebook was graded (whatever the scores), 1 when some could not be.
     """
+    require_extra("grade batch --nbgrader", ("nbformat", "nbgrader", "IPython"), "nbgrader")
     import nbformat
     from nbgrader.api import Gradebook, MissingEntry
 

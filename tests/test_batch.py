@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import socket
 import struct
 from pathlib import Path
@@ -158,13 +159,21 @@ def test_grade_batch_grades_a_class_and_resumes(tmp_path: Path) -> None:
     assert len(list(junit)) == 9  # a suite per student and exercise
     assert (out / "scores.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
 
-    # bob fixes his file: --resume grades him alone, keeps everyone else's report
+    # bob fixes his file: --resume grades him alone, keeps everyone else's report; where matplotlib
+    # (an optional dependency) is missing, there is no scores.png and a note says why
     (subs / "bob" / "exercise3.py").write_text(SOLUTION3)
     alice_before = (out / "alice.json").read_bytes()
+    hide = tmp_path / "no-matplotlib" / "matplotlib"
+    hide.mkdir(parents=True)
+    (hide / "__init__.py").write_text("raise ImportError('matplotlib is hidden by the test')\n")
+    pythonpath = os.pathsep.join([str(hide.parent), os.environ.get("PYTHONPATH", "")])
     proc = run_grade("batch", str(subs), "--out", str(out), "-j", "2", "--devices", "cpu,meta", "--timeout", "2",
-                     "--resume", "--format", "gradescope", timeout=300)
+                     "--resume", "--format", "gradescope", timeout=300, env={"PYTHONPATH": pythonpath})
     assert proc.returncode == 0, proc.stderr
     assert "graded 1 student(s), kept 7 unchanged" in proc.stderr
+    assert ("note: scores.png not written: matplotlib is not installed (pip install 'course-grader[plots]')"
+            in proc.stderr.splitlines())
+    assert not (out / "scores.png").exists() and (out / "summary.csv").is_file()
     assert json.loads((out / "bob.json").read_text())["score"] == 6.0
     assert (out / "alice.json").read_bytes() == alice_before
     gradescope = json.loads(proc.stdout)

@@ -132,3 +132,16 @@ def test_ctrl_c_exits_130(tmp_path: Path) -> None:
             proc.wait()
     assert proc.returncode == 130, err
     assert "stopped watching" in out and "Traceback" not in err
+
+
+def test_a_missing_optional_dependency_is_named_with_its_extra(tmp_path: Path) -> None:
+    """nbformat and nbgrader are the `[nbgrader]` extra: without them, one message says what to install."""
+    for module in ("nbformat", "nbgrader"):
+        (tmp_path / "hide" / module).mkdir(parents=True)
+        (tmp_path / "hide" / module / "__init__.py").write_text("raise ImportError('hidden by the test')\n")
+    pythonpath = os.pathsep.join([str(tmp_path / "hide"), os.environ.get("PYTHONPATH", "")])
+    proc = run_grade("render", "--nbgrader", str(tmp_path / "nb"), env={"PYTHONPATH": pythonpath})
+    assert proc.returncode == 2
+    assert proc.stderr == ("error: grade render --nbgrader needs nbformat and nbgrader, not installed here: "
+                           "pip install 'course-grader[nbgrader]'\n")
+    assert not (tmp_path / "nb").exists()
