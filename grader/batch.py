@@ -61,8 +61,11 @@ class BatchStats:
 # ------------------------------------------------------------------ discovery
 
 def notebook_source(text: str) -> str:
-    """The code of a notebook as one Python file: code cells in order, IPython magics
-    commented out, nbgrader's autograder test cells left out."""
+    """The code of a notebook as one Python file: code cells in order, each as Jupyter runs it
+    (`notebook_code.cell_python`: magics and shell escapes neutralised), nbgrader's autograder
+    test cells left out."""
+    from grader.notebook_code import cell_python
+
     nb = json.loads(text)
     if not isinstance(nb, dict):
         raise ValueError("not a notebook (expected a JSON object)")
@@ -84,10 +87,7 @@ def notebook_source(text: str) -> str:
             source = "".join(str(s) for s in source)
         if not isinstance(source, str):
             continue
-        lines = source.splitlines()
-        if lines and lines[0].lstrip().startswith("%%") and lines[0].split()[0] not in ("%%time", "%%timeit"):
-            continue  # a cell in another language (%%bash, %%html, ...)
-        parts.append("\n".join(f"# {line}" if line.lstrip().startswith(("%", "!")) else line for line in lines))
+        parts.append(cell_python(source).rstrip("\n"))
     return "\n\n".join(parts) + "\n"
 
 

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from grader.course import CourseDir
 from grader.errors import GraderError, UsageError, require_extra
+from grader.notebook_code import cell_python
 from grader.results import CourseReport, ExerciseReport, TaskResult
 
 if TYPE_CHECKING:
@@ -509,12 +510,6 @@ def _is_empty(source: str) -> bool:
     return all(not line.strip() or line.strip().startswith("#") for line in source.splitlines())
 
 
-def _without_magics(source: str) -> str:
-    """IPython magics and shell escapes are not Python; the grader does not run them."""
-    return "\n".join(f"{line[:len(line) - len(line.lstrip())]}pass  # not run by the grader: {line.strip()}"
-                     if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
-
-
 _FUTURE = re.compile(r"from\s+__future__\s+import\b")
 
 
@@ -534,10 +529,11 @@ def _compile_error(source: str, task: str) -> str:
     return ""
 
 
-def _wrapped(task: str, source: str) -> str:
+def _wrapped(task: str, source: str, first_line: int) -> str:
     """A cell's code inside try/except, so that an error at its top level (a stray test call)
-    does not stop the other cells, as in a notebook. Lines inside multi-line strings keep
-    their indentation."""
+    does not stop the other cells, as in a notebook; the error is printed with its line in the
+    cell (`first_line`: where the cell's code starts in the graded file), for `_cell_failures`.
+    Lines inside multi-line strings keep their indentation."""
     keep: set[int] = set()
     try:
         for tok in tokenize.generate_tokens(io.StringIO(source + "\n").readline):
@@ -547,9 +543,15 @@ def _wrapped(task: str, source: str) -> str:
         pass
     body = [line if (n in keep or not line.strip()) else f"    {line}"
             for n, line in enumerate(source.splitlines(), start=1)]
+    report = (f"print(f'the cell {solution_id(task)} raised {{type(_cell_error).__name__}}: {{_cell_error}} '"
+              "f'(line {_cell_line} of the cell)'.replace(chr(10), ' '))")
     return "\n".join([f"try:  # ---- cell {solution_id(task)} ----", *body, "    pass",
                       "except Exception as _cell_error:",
-                      f"    print('the cell {solution_id(task)} raised', type(_cell_error).__name__, _cell_error)"])
+                      "    try:",
+                      f"        _cell_line = _cell_error.__traceback__.tb_lineno - {first_line - 1}",
+                      f"        {report}",
+                      "    except Exception:",
+                      f"        print('the cell {solution_id(task)} raised an exception')"])
 
 
 def extract(layout: Layout, path: Path) -> Extracted:
@@ -608,15 +610,14 @@ def extract(layout: Layout, path: Path) -> Extracted:
         if _is_empty(source):
             out.problems[t.task] = f"the solution cell of {t.task} is empty: write your answer in it"
             continue
-        error = _compile_error(source, t.task)
+        code = cell_python(source)  # as Jupyter runs it: magics and shell escapes neutralised
+        error = _compile_error(code, t.task)
         if error:
-            cleaned = _without_magics(source)
-            if _compile_error(cleaned, t.task):
-                out.problems[t.task] = f"your solution cell of {t.task} is not valid Python ({error})"
-                continue
-            source = cleaned
+            out.problems[t.task] = f"your solution cell of {t.task} is not valid Python ({error})"
+            continue
         out.cells[t.task] = source
-        parts.append(_wrapped(t.task, _without_future_imports(source)))
+        first_line = "\n\n".join(parts).count("\n") + 4 if parts else 2  # of the cell's code, inside its try
+        parts.append(_wrapped(t.task, _without_future_imports(code), first_line))
     out.source = "\n\n".join(parts) + "\n"
     return out
 
@@ -639,13 +640,31 @@ class NotebookResult:
     error: str = ""
 
 
+_CELL_FAILED = re.compile(r"^the cell (\S+) raised (.+)$", re.MULTILINE)
+
+
+def _cell_failures(output: str) -> dict[str, str]:
+    """Grade id -> the error its cell raised, from what `_wrapped` printed. (The student could
+    print such a line too; it changes only the wording of a task that already scores 0.)"""
+    return {m.group(1): m.group(2) for m in _CELL_FAILED.finditer(output)}
+
+
 def _with_problems(report: ExerciseReport, ex: Extracted, student: str) -> ExerciseReport:
-    """Tasks whose cells could not be taken from the notebook score 0, with the reason."""
-    tasks = tuple(
-        TaskResult(t.name, 0.0, t.max_score, "error", f"[{NOTEBOOK_RULE}] {ex.problems[t.name]}",
-                   {d: "error" for d in t.devices})
-        if t.name in ex.problems else t for t in report.tasks)
-    return replace(report, tasks=tasks, student=student)
+    """Tasks whose cells could not be taken from the notebook score 0, with the reason; a task
+    left undefined because its cell raised says so, rather than "not defined in your file"."""
+    failed = _cell_failures(report.output)
+
+    def explained(t: TaskResult) -> TaskResult:
+        if t.name in ex.problems:
+            return TaskResult(t.name, 0.0, t.max_score, "error", f"[{NOTEBOOK_RULE}] {ex.problems[t.name]}",
+                              {d: "error" for d in t.devices})
+        error = failed.get(solution_id(t.name))
+        if error and t.feedback == f"{t.name} is not defined in your file":
+            return replace(t, feedback=f"[{NOTEBOOK_RULE}] your solution cell of {t.name} raised {error}, so "
+                                       f"{t.name} was never defined; run the cell in Jupyter to see the error")
+        return t
+
+    return replace(report, tasks=tuple(explained(t) for t in report.tasks), student=student)
 
 
 def grade_notebooks(course: CourseDir, work: list[tuple[Layout, str, Path]], opts: GradeOptions, jobs: int,

@@ -50,8 +50,8 @@ def notebook(*cells: tuple[str, str, dict[str, Any]]) -> str:
 
 STUDENT_NOTEBOOK = notebook(
     ("markdown", "# Gradients of x³", {}),
-    ("code", "%matplotlib inline\n!pip install nothing\nimport torch", {}),
-    ("code", SOLUTION3, {"nbgrader": {"solution": True, "grade": False, "grade_id": "sol"}}),
+    ("code", "%matplotlib inline\n!pip install nothing\nfiles = !ls\nimport torch", {}),
+    ("code", "%%capture\n" + SOLUTION3, {"nbgrader": {"solution": True, "grade": False, "grade_id": "sol"}}),
     ("code", "raise AssertionError('an autograder test cell: never run by grade batch')",
      {"nbgrader": {"solution": False, "grade": True, "grade_id": "test", "points": 3}}),
     ("code", "%%bash\necho not python", {}),
@@ -102,10 +102,15 @@ def test_discover_finds_folders_files_and_notebooks(tmp_path: Path) -> None:
 
 
 def test_notebook_source_keeps_the_students_code_only() -> None:
+    """Cells as Jupyter runs them (IPython's own transformation), with what means nothing in
+    grading neutralised: shell escapes are empty, magics not run, a %%capture cell's body kept."""
     code = notebook_source(STUDENT_NOTEBOOK)
-    assert "# %matplotlib inline" in code and "# !pip install nothing" in code
+    lines = code.splitlines()
+    assert lines[:5] == ["pass  # not run by the grader: %matplotlib inline",
+                         "pass  # not run by the grader: !pip install nothing", "files = []", "import torch", ""]
+    assert lines[5:7] == ["pass  # not run by the grader: %%capture", SOLUTION3.splitlines()[0]]
     assert "def cube_second_grad" in code
-    assert "autograder test cell" not in code and "echo not python" not in code
+    assert "autograder test cell" not in code and lines[-2:] == ["# %%bash", "# echo not python"]
     compile(code, "homework.ipynb", "exec")
     with pytest.raises(ValueError):
         notebook_source("[1, 2]")

@@ -369,6 +369,11 @@ def test_broken_notebooks_score_zero_with_a_reason_and_the_class_is_graded(cours
         "stray_call": ({**GOOD, "solution_cube_grad": stray},
                        _prepend("solution_cube_grad", "from __future__ import annotations\n"), None, (3.0, 3.0), None),
         "syntax": ({**GOOD, "solution_cube_grad": "    return (x"}, None, None, (0.0, 3.0), "not valid Python"),
+        # cells as Jupyter runs them: a shell escape's value and a %%capture cell's functions
+        "magics": (GOOD, lambda cells: (_prepend("solution_cube_grad", "listing = !ls\n%matplotlib inline\n")(cells),
+                                        _prepend("solution_cube_second_grad", "%%capture\n")(cells)),
+                   None, (3.0, 3.0), None),
+        "name_error": (GOOD, _prepend("solution_cube_second_grad", "undefined_helper()\n"), None, (3.0, 0.0), None),
     }
     for student, (bodies, edit, raw, _, _) in cases.items():
         _submit(folder, student, bodies, edit=edit, raw=raw)
@@ -380,6 +385,9 @@ def test_broken_notebooks_score_zero_with_a_reason_and_the_class_is_graded(cours
             assert reason in book[student]["solution_cube_grad"], student
     assert book["moved"]["solution_cube_second_grad"].startswith("[notebook] the cells of cube_second_grad were moved")
     assert book["no_test"]["solution_cube_second_grad"].startswith("[notebook] the test cell of cube_second_grad")
+    assert book["name_error"]["solution_cube_second_grad"] == (
+        "[notebook] your solution cell of cube_second_grad raised NameError: name 'undefined_helper' is not defined "
+        "(line 1 of the cell), so cube_second_grad was never defined; run the cell in Jupyter to see the error")
     out = capsys.readouterr().out
     assert "garbled" in out and "not graded" in out
     feedback = folder / "autograded/syntax/exercise3/exercise3.ipynb"
