@@ -19,6 +19,7 @@ from grader.batch import BatchStats, Submission, discover, grade_many, notebook_
 from grader.cli import main
 from grader.course import CourseDir
 from grader.grading import GradeOptions
+from grader.notebook_code import cell_python
 
 SOLUTION3 = (ROOT / "solutions" / "exercise3.py").read_text()
 SOLUTION4 = (ROOT / "solutions" / "exercise4.py").read_text()
@@ -114,6 +115,21 @@ def test_notebook_source_keeps_the_students_code_only() -> None:
     compile(code, "homework.ipynb", "exec")
     with pytest.raises(ValueError):
         notebook_source("[1, 2]")
+
+
+@pytest.mark.parametrize(("cell", "python"), [
+    ("x = !ls\nprint(x)", "x = []\nprint(x)\n"),
+    ("y = %who_ls\n", "y = None\n"),
+    ("%time y = f(2)\n", "y = f(2)\n"),
+    ("f?\n", "pass  # not run by the grader: %pinfo f\n"),
+    ("if True:\n    %load_ext foo\n    z = 1\n", "if True:\n    pass  # not run by the grader: %load_ext foo\n    z = 1\n"),
+    ("\n%%capture\ndef f():\n    return 1\n", "\npass  # not run by the grader: %%capture\ndef f():\n    return 1\n"),
+    ("%%writefile a.py\nprint(1)\n", "# %%writefile a.py\n# print(1)\n"),
+    ("get_ipython().system(\n    'ls')\nq = 2\n", "pass  # not run by the grader: !ls\n\nq = 2\n"),  # line numbers kept
+    ("def f(:\n", "def f(:\n"),  # not Python: left for the grader to report
+])
+def test_cells_become_python_as_jupyter_runs_them(cell: str, python: str) -> None:
+    assert cell_python(cell) == python
 
 
 def test_grade_batch_grades_a_class_and_resumes(tmp_path: Path) -> None:

@@ -236,6 +236,17 @@ def released(tmp_path_factory: pytest.TempPathFactory, small_course: CourseDir) 
     return folder
 
 
+def test_rendering_an_unchanged_course_again_writes_the_same_bytes(small_course: CourseDir, released: Path,
+                                                                   tmp_path: Path) -> None:
+    """So that `nbgrader generate_assignment` and version control see no change."""
+    again = tmp_path / "again"
+    proc = run_grade("render", "--nbgrader", str(again), "--course", str(small_course.root))
+    assert proc.returncode == 0, proc.stderr
+    for ex_id in small_course.exercise_ids:
+        path = Path("source") / ex_id / f"{ex_id}.ipynb"
+        assert (again / path).read_bytes() == (released / path).read_bytes(), ex_id
+
+
 def _submit(folder: Path, student: str, bodies: dict[str, str], *, edit: Any = None, raw: str | None = None) -> None:
     """Put a student's copy of the released notebook in submitted/<student>/exercise3/."""
     target = folder / "submitted" / student / "exercise3"
