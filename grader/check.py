@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -181,7 +182,7 @@ def run_check(course: CourseDir, devices: tuple[str, ...] | None) -> int:
             checks.append(check_exercise(course, ex_id, devices))
     broken = [p for c in checks if c.broken for p in c.problems]
     # a file that cannot be loaded is reported once, in its row, not again for its notebook
-    extra = [p for p in _notebook_problems(course) if not any(b in p for b in broken)]
+    extra = [p for p in _notebook_problems(course, console) if not any(b in p for b in broken)]
     table = Table(title=f"grade check: {escape(course.course.title)} "
                         f"(devices: {', '.join(devices or available_devices())})", title_justify="left")
     for col in ("exercise", "solution", "stub", "problems"):
@@ -202,9 +203,16 @@ def run_check(course: CourseDir, devices: tuple[str, ...] | None) -> int:
     return 0
 
 
-def _notebook_problems(course: CourseDir) -> list[str]:
+def _notebook_problems(course: CourseDir, console: Any) -> list[str]:
+    """The nbgrader notebooks' problems; where the `[nbgrader]` extra is missing, a note instead."""
+    from rich.markup import escape
+
+    from grader.errors import UsageError, require_extra
+    from grader.notebook import check_notebooks
+
     try:
-        from grader.notebook import check_notebooks
-    except ImportError:
+        require_extra("checking the nbgrader notebooks", ("nbformat", "nbgrader"), "nbgrader")
+    except UsageError as exc:
+        console.print(f"[yellow]note:[/] {escape(str(exc))}; they were not checked")
         return []
     return check_notebooks(course)
