@@ -208,7 +208,7 @@ def _notebook_problems(course: CourseDir, console: Any) -> list[str]:
     from rich.markup import escape
 
     from grader.errors import UsageError, require_extra
-    from grader.notebook import check_notebooks
+    from grader.notebook_check import check_notebooks
 
     try:
         require_extra("checking the nbgrader notebooks", ("nbformat", "nbgrader"), "nbgrader")

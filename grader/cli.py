@@ -390,7 +390,7 @@ def render_cmd(out: Path | None, nbgrader_dir: Path | None, force: bool, student
     course = _open(course_path, workspace)
     if nbgrader_dir is not None:
         try:
-            from grader.notebook import render_nbgrader
+            from grader.notebook_render import render_nbgrader
         except ImportError:
             raise UsageError("nbgrader rendering is not available in this installation") from None
         for path in render_nbgrader(course, nbgrader_dir, student=student):
@@ -504,10 +504,10 @@ def batch_cmd(submissions: Path | None, out: Path | None, jobs: int | None, resu
         if student is not None:
             raise UsageError("--student picks a student of SUBMISSIONS; --nbgrader grades the whole submitted/ folder")
         try:
-            from grader.notebook import batch_nbgrader
+            from grader.nbgrader_batch import batch_nbgrader
         except ImportError:
             raise UsageError("grading nbgrader submissions is not available in this installation "
-                             "(grader.notebook.batch_nbgrader is missing)") from None
+                             "(grader.nbgrader_batch is missing)") from None
         sys.exit(batch_nbgrader(course, nbgrader_dir, assignment, opts, jobs, out))
     if submissions is None:
         raise UsageError("missing SUBMISSIONS: the folder with one folder (or file) per student; "

@@ -24,15 +24,9 @@ import yaml
 from grader.course import CourseDir
 from grader.grading import GradeOptions, grade_source, reference_submission
 from grader.incell import decode_payload, run_task
-from grader.notebook import (
-    batch_nbgrader,
-    check_notebook,
-    check_notebooks,
-    render_nbgrader,
-    render_notebook,
-    run_cells,
-    student_version,
-)
+from grader.nbgrader_batch import batch_nbgrader
+from grader.notebook_check import check_notebook, check_notebooks, run_cells, student_version
+from grader.notebook_render import render_nbgrader, render_notebook
 from tests.conftest import ROOT, run_grade
 
 COURSE_ID = "pytorch-fundamentals"
