@@ -61,8 +61,11 @@ class BatchStats:
 # ------------------------------------------------------------------ discovery
 
 def notebook_source(text: str) -> str:
-    """The code of a notebook as one Python file: code cells in order, IPython magics
-    commented out, nbgrader's autograder test cells left out."""
+    """The code of a notebook as one Python file: code cells in order, each as Jupyter runs it
+    (`notebook_code.cell_python`: magics and shell escapes neutralised), nbgrader's autograder
+    test cells left out."""
+    from grader.notebook_code import cell_python
+
     nb = json.loads(text)
     if not isinstance(nb, dict):
         raise ValueError("not a notebook (expected a JSON object)")
@@ -84,10 +87,7 @@ def notebook_source(text: str) -> str:
             source = "".join(str(s) for s in source)
         if not isinstance(source, str):
             continue
-        lines = source.splitlines()
-        if lines and lines[0].lstrip().startswith("%%") and lines[0].split()[0] not in ("%%time", "%%timeit"):
-            continue  # a cell in another language (%%bash, %%html, ...)
-        parts.append("\n".join(f"# {line}" if line.lstrip().startswith(("%", "!")) else line for line in lines))
+        parts.append(cell_python(source).rstrip("\n"))
     return "\n\n".join(parts) + "\n"
 
 
@@ -442,6 +442,8 @@ class BatchResult:
     notes: list[str]
     stats: BatchStats
     files: list[Path] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    """What the user should know about the reports (a file that could not be made)."""
 
 
 def student_report(course: CourseDir, student: str, reports: list[ExerciseReport]) -> Report:
@@ -486,7 +488,7 @@ def run_batch(course: CourseDir, root: Path, out: Path, opts: Any, jobs: int, *,
               exercise: str | None = None, student: str | None = None, variants: bool = False,
               gradescope: bool = False) -> BatchResult:
     """`grade batch`: grade every student under `root` and write the reports into `out`."""
-    from grader.reports import render, scores_png, summary_csv, to_json, to_junit_batch, write_atomic
+    from grader.reports import NO_PLOTS, render, scores_png, summary_csv, to_json, to_junit_batch, write_atomic
 
     subs, notes = discover(course, root, exercise=exercise, student=student)
     if not subs:
@@ -516,6 +518,7 @@ def run_batch(course: CourseDir, root: Path, out: Path, opts: Any, jobs: int, *,
     stats = BatchStats()
     new_state = {s: hashes[s] for s in resumed}
     files: list[Path] = []
+    notices: list[str] = []
     try:
         for sub, report in grade_many(course, todo, opts, jobs, executor=executor, scheduler=scheduler,
                                       progress=progress, variants=variants, stats=stats):
@@ -537,14 +540,19 @@ def run_batch(course: CourseDir, root: Path, out: Path, opts: Any, jobs: int, *,
                                ("junit.xml", to_junit_batch(ordered))):
                 write_atomic(out / name, text)
                 files.append(out / name)
-            write_atomic(out / "scores.png", scores_png(course, ordered))
-            files.append(out / "scores.png")
+            png = scores_png(course, ordered)
+            if png is None:
+                notices.append(NO_PLOTS)
+                (out / "scores.png").unlink(missing_ok=True)  # an older run's would no longer be this class
+            else:
+                write_atomic(out / "scores.png", png)
+                files.append(out / "scores.png")
     if resume and gradescope:
         for name in resumed:
             write_atomic(out / "gradescope" / f"{name}.json", render(reports[name], "gradescope"))
     ordered = {s: reports[s] for s in sorted(reports)}
     graded = sorted(set(by_student) - set(resumed))
-    return BatchResult(out, ordered, graded, sorted(resumed), notes, stats, files)
+    return BatchResult(out, ordered, graded, sorted(resumed), notes, stats, files, notices)
 
 
 def summary_json(result: BatchResult) -> str:

@@ -12,14 +12,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import torch
-import yaml
 
 from grader.compare import Tolerance, compare_values
 from grader.course import CourseDir
 from grader.errors import ConfigError, GraderError
-from grader.loader import display_path
+from grader.loader import YamlLines, display_path
 from grader.results import ExerciseReport
 
 MIN_HINTS = 2
@@ -65,25 +65,11 @@ class _Locator:
 
     def __init__(self, path: Path) -> None:
         self.shown = display_path(path)
-        try:
-            self.root = yaml.compose(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError):
-            self.root = None
+        self.lines = YamlLines(path)
 
     def __call__(self, task: int, *keys: str | int) -> str:
-        node, line = self.root, None
+        line = self.lines(("tasks", task, *keys))
         path = f"tasks[{task}]"
-        for part in ("tasks", task, *keys):
-            if isinstance(node, yaml.MappingNode) and isinstance(part, str):
-                found = next(((k, v) for k, v in node.value if getattr(k, "value", None) == part), None)
-                if found is None:
-                    break
-                line, node = found[0].start_mark.line + 1, found[1]
-            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-                node = node.value[part]
-                line = node.start_mark.line + 1
-            else:
-                break
         for part in keys:
             path += f"[{part}]" if isinstance(part, int) else f".{part}"
         return f"{self.shown}:{line}: {path}:" if line else f"{self.shown}: {path}:"
@@ -196,7 +182,7 @@ def run_check(course: CourseDir, devices: tuple[str, ...] | None) -> int:
             checks.append(check_exercise(course, ex_id, devices))
     broken = [p for c in checks if c.broken for p in c.problems]
     # a file that cannot be loaded is reported once, in its row, not again for its notebook
-    extra = [p for p in _notebook_problems(course) if not any(b in p for b in broken)]
+    extra = [p for p in _notebook_problems(course, console) if not any(b in p for b in broken)]
     table = Table(title=f"grade check: {escape(course.course.title)} "
                         f"(devices: {', '.join(devices or available_devices())})", title_justify="left")
     for col in ("exercise", "solution", "stub", "problems"):
@@ -217,9 +203,16 @@ def run_check(course: CourseDir, devices: tuple[str, ...] | None) -> int:
     return 0
 
 
-def _notebook_problems(course: CourseDir) -> list[str]:
+def _notebook_problems(course: CourseDir, console: Any) -> list[str]:
+    """The nbgrader notebooks' problems; where the `[nbgrader]` extra is missing, a note instead."""
+    from rich.markup import escape
+
+    from grader.errors import UsageError, require_extra
+    from grader.notebook_check import check_notebooks
+
     try:
-        from grader.notebook import check_notebooks
-    except ImportError:
+        require_extra("checking the nbgrader notebooks", ("nbformat", "nbgrader"), "nbgrader")
+    except UsageError as exc:
+        console.print(f"[yellow]note:[/] {escape(str(exc))}; they were not checked")
         return []
     return check_notebooks(course)

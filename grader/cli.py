@@ -12,41 +12,96 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+from click.shell_completion import CompletionItem
 
-from grader.course import CourseDir
 from grader.errors import ConfigError, GraderError, UsageError
+
+if TYPE_CHECKING:  # imported when a command runs: `grade --help` and `--version` build no pydantic schema
+    from grader.course import CourseDir
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 FORMATS = ("table", "json", "junit", "gradescope")
 
 
-def common_options(fn: F) -> F:
-    """Options every grading command shares (see CONTRACT.md)."""
-    decorators = [
-        click.option("--workspace", type=click.Path(path_type=Path, file_okay=False),
-                     help="Folder of the student's working copies (default: <course>/workspace)."),
-        click.option("--course", "course_path", type=click.Path(path_type=Path),
-                     help="Course folder or its course.yaml (default: found upward from here)."),
-        click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
-                     help="Report format."),
-        click.option("--output", type=click.Path(path_type=Path, dir_okay=False),
-                     help="Write the report to FILE (atomically) instead of standard output."),
-        click.option("--devices", help="Comma-separated devices to check, e.g. cpu,meta (default: all available)."),
-        click.option("--student", help="Student id: grade (and render) that student's variant."),
-        click.option("--timeout", type=click.FloatRange(min=0, min_open=True),
-                     help="Seconds per task, overriding the YAML."),
-    ]
-    for deco in reversed(decorators):
-        fn = deco(fn)
-    return fn
+def course_option(fn: F) -> F:
+    """`--course`, the same on every command."""
+    return click.option("--course", "course_path", type=click.Path(path_type=Path),
+                        help="Course folder or its course.yaml (default: found upward from here).")(fn)
+
+
+def workspace_option(fn: F) -> F:
+    """`--workspace`, the same on every command that reads a student's working copies."""
+    return click.option("--workspace", type=click.Path(path_type=Path, file_okay=False),
+                        help="Folder of the student's working copies (default: <course>/workspace).")(fn)
+
+
+def grading_options(*, workspace: bool = True,
+                    student: str = "Student id: grade (and render) that student's variant.") -> Callable[[F], F]:
+    """Options every grading command shares (see CONTRACT.md); `grade batch` reads no workspace
+    and its --student picks one student of the class."""
+    def apply(fn: F) -> F:
+        decorators = [
+            *([workspace_option] if workspace else []),
+            course_option,
+            click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+                         help="Report format."),
+            click.option("--output", type=click.Path(path_type=Path, dir_okay=False),
+                         help="Write the report to FILE (atomically) instead of standard output."),
+            click.option("--devices",
+                         help="Comma-separated devices to check, e.g. cpu,meta (default: all available)."),
+            click.option("--student", help=student),
+            click.option("--timeout", type=click.FloatRange(min=0, min_open=True),
+                         help="Seconds per task, overriding the YAML."),
+        ]
+        for deco in reversed(decorators):
+            fn = deco(fn)
+        return fn
+    return apply
+
+
+common_options = grading_options()
 
 
 def _open(course_path: Path | None, workspace: Path | None) -> CourseDir:
+    from grader.course import CourseDir
+
     return CourseDir.open(course_path, workspace)
+
+
+def _exercise_ids(ctx: click.Context) -> list[str]:
+    """The course's exercise ids for shell completion (none where no course is found)."""
+    params = {**(ctx.parent.params if ctx.parent else {}), **ctx.params}
+    try:
+        return list(_open(params.get("course_path"), None).exercise_ids)
+    except (GraderError, ConfigError, OSError):
+        return []
+
+
+def exercise_completions(ctx: click.Context, incomplete: str) -> list[CompletionItem]:
+    """Exercise ids that start with what was typed; a path (`workspace/ex<TAB>`) is left to the shell."""
+    if "/" in incomplete or incomplete.startswith("."):
+        return [CompletionItem(incomplete, type="file")]
+    return [CompletionItem(i) for i in _exercise_ids(ctx) if i.startswith(incomplete)]
+
+
+def complete_exercise(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    """Shell completion of an EXERCISE argument."""
+    return exercise_completions(ctx, incomplete)
+
+
+def _exercise_file(course: CourseDir, exercise: str) -> tuple[str, Path | None]:
+    """The exercise named on the command line, and the file to grade when it is a path
+    (`grade workspace/exercise3.py`, what tab completion gives); None: the workspace's file."""
+    if not (exercise.endswith(".py") or "/" in exercise):
+        return course.resolve_id(exercise), None
+    path = Path(exercise)
+    if not path.is_file():
+        raise UsageError(f"{exercise}: no such file; name an exercise (exercise3, 3 or ex3) or a .py file to grade")
+    return course.resolve_id(path.stem), path
 
 
 def _options(devices: str | None, timeout: float | None, student: str | None) -> Any:
@@ -111,11 +166,15 @@ def _load_state(course: CourseDir, ex_id: str) -> dict[str, Any] | None:
         return None
 
 
-def grade_exercise(course: CourseDir, ex_id: str, opts: Any, *, announce: bool = True) -> Any:
-    """Render the stub if missing, grade the student's file, remember the result."""
+def grade_exercise(course: CourseDir, ex_id: str, opts: Any, *, announce: bool = True,
+                   path: Path | None = None) -> Any:
+    """Render the stub if missing, grade the student's file, remember the result. A `path`
+    other than the workspace's file is graded as it is, and not remembered for `grade list`."""
     from grader.grading import grade_file
     from grader.render import ensure_stub
 
+    if path is not None and path.resolve() != course.stub_file(ex_id).resolve():
+        return grade_file(course, ex_id, path, opts)
     path, created = ensure_stub(course, ex_id, opts.student)
     if created and announce:
         _info(f"Created {path} from exercises/{ex_id}.yaml: open it and write your answers.")
@@ -128,40 +187,85 @@ class GradeGroup(click.Group):
     """`grade exercise3` means `grade exercise exercise3`; typos of commands get a suggestion."""
 
     def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+        ctx.meta["grade.asks_help"] = any(a in ctx.help_option_names for a in args)
         name = args[0] if args else ""
         if name and not name.startswith("-") and name not in self.commands:
             close = difflib.get_close_matches(name, [c for c in self.commands if c != "exercise"], n=1, cutoff=0.75)
             if close and not any(ch.isdigit() for ch in name):
                 raise click.UsageError(f"no command '{name}'; did you mean 'grade {close[0]}'?")
-            return "exercise", self.commands["exercise"], args
+            return name, self.commands["exercise"], args  # named as typed: `grade exercise3 --help`
         return super().resolve_command(ctx, args)
 
     def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         formatter.write_usage("grade", "EXERCISE [OPTIONS] | COMMAND [ARGS]...")
 
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The options of `grade EXERCISE` first: that is what most people run."""
+        rows = [r for p in self.commands["exercise"].get_params(ctx)
+                if p.name != "help" and (r := p.get_help_record(ctx)) is not None]
+        with formatter.section("Grading options (grade EXERCISE [OPTIONS])"):
+            formatter.write_dl(rows)
+        super().format_options(ctx, formatter)
+
+    def shell_complete(self, ctx: click.Context, incomplete: str) -> list[CompletionItem]:
+        """Commands, and the exercise ids `grade EXERCISE` takes."""
+        return [*super().shell_complete(ctx, incomplete), *exercise_completions(ctx, incomplete)]
+
+
+class ExerciseCommand(click.Command):
+    """`grade EXERCISE`: its usage line names the exercise as typed, not the hidden command."""
+
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        if ctx.info_name == self.name:
+            super().format_usage(ctx, formatter)
+        else:
+            formatter.write_usage(ctx.command_path, "[OPTIONS]")
+
+
+def _print_versions(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    """`grade --version`: the grader's, torch's and Python's versions, read from the installed
+    packages' metadata (importing torch would take seconds)."""
+    if not value or ctx.resilient_parsing:
+        return
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    def installed(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "not installed"
+
+    click.echo(f"grade (course-grader) {installed('course-grader')}\ntorch {installed('torch')}\n"
+               f"Python {platform.python_version()} ({platform.python_implementation()}, {sys.executable})")
+    ctx.exit()
+
 
 @click.group(cls=GradeGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="course-grader", prog_name="grade")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_versions,
+              help="Show the grader's, torch's and Python's versions and exit.")
 @click.pass_context
 def cli(ctx: click.Context) -> None:
     """Grade PyTorch exercises: `grade exercise3` renders workspace/exercise3.py
     if it is missing, grades it and prints what to fix."""
-    if ctx.invoked_subcommand in ("exercise", "all", "watch", "check"):
+    grading = ctx.invoked_subcommand not in cli.commands or ctx.invoked_subcommand in ("exercise", "all", "watch",
+                                                                                          "check")
+    if grading and not ctx.meta.get("grade.asks_help"):
         from grader import sandbox
 
         sandbox.prestart()  # the sandbox imports torch while this process does the same
 
 
-@cli.command("exercise", hidden=True)
-@click.argument("exercise")
+@cli.command("exercise", cls=ExerciseCommand, hidden=True)
+@click.argument("exercise", shell_complete=complete_exercise)
 @common_options
 def exercise_cmd(exercise: str, workspace: Path | None, course_path: Path | None, fmt: str, output: Path | None,
                  devices: str | None, student: str | None, timeout: float | None) -> None:
-    """Grade one exercise (exercise3, 3 or ex3)."""
+    """Grade one exercise: exercise3, 3 or ex3 (workspace/exercise3.py), or the .py file named."""
     course = _open(course_path, workspace)
-    ex_id = course.resolve_id(exercise)
+    ex_id, path = _exercise_file(course, exercise)
     course.exercise(ex_id)  # a broken YAML file is reported at once, before torch is imported
-    report = grade_exercise(course, ex_id, _options(devices, timeout, student))
+    report = grade_exercise(course, ex_id, _options(devices, timeout, student), path=path)
     emit(report, fmt, output)
     _exit_for(report)
 
@@ -184,8 +288,8 @@ def all_cmd(workspace: Path | None, course_path: Path | None, fmt: str, output: 
 
 
 @cli.command("list")
-@click.option("--workspace", type=click.Path(path_type=Path, file_okay=False))
-@click.option("--course", "course_path", type=click.Path(path_type=Path))
+@workspace_option
+@course_option
 def list_cmd(workspace: Path | None, course_path: Path | None) -> None:
     """Exercises with title, points and your latest score."""
     from rich.console import Console
@@ -216,10 +320,10 @@ def list_cmd(workspace: Path | None, course_path: Path | None) -> None:
 
 
 @cli.command("hint")
-@click.argument("exercise")
+@click.argument("exercise", shell_complete=complete_exercise)
 @click.option("--task", help="Task to get a hint for (default: the first one not passed yet).")
-@click.option("--workspace", type=click.Path(path_type=Path, file_okay=False))
-@click.option("--course", "course_path", type=click.Path(path_type=Path))
+@workspace_option
+@course_option
 def hint_cmd(exercise: str, task: str | None, workspace: Path | None, course_path: Path | None) -> None:
     """Show the next hint for an exercise."""
     from grader.errors import did_you_mean
@@ -257,7 +361,7 @@ def hint_cmd(exercise: str, task: str | None, workspace: Path | None, course_pat
 
 
 @cli.command("watch")
-@click.argument("exercise")
+@click.argument("exercise", shell_complete=complete_exercise)
 @common_options
 def watch_cmd(exercise: str, workspace: Path | None, course_path: Path | None, fmt: str, output: Path | None,
               devices: str | None, student: str | None, timeout: float | None) -> None:
@@ -276,8 +380,8 @@ def watch_cmd(exercise: str, workspace: Path | None, course_path: Path | None, f
               help="Write nbgrader source notebooks into COURSE_DIR/source/<id>/<id>.ipynb.")
 @click.option("--force", is_flag=True, help="Overwrite existing stubs (never the workspace's).")
 @click.option("--student", help="Render this student's variant.")
-@click.option("--workspace", type=click.Path(path_type=Path, file_okay=False))
-@click.option("--course", "course_path", type=click.Path(path_type=Path))
+@workspace_option
+@course_option
 def render_cmd(out: Path | None, nbgrader_dir: Path | None, force: bool, student: str | None,
                workspace: Path | None, course_path: Path | None) -> None:
     """Write the stub files (or nbgrader notebooks)."""
@@ -286,7 +390,7 @@ def render_cmd(out: Path | None, nbgrader_dir: Path | None, force: bool, student
     course = _open(course_path, workspace)
     if nbgrader_dir is not None:
         try:
-            from grader.notebook import render_nbgrader
+            from grader.notebook_render import render_nbgrader
         except ImportError:
             raise UsageError("nbgrader rendering is not available in this installation") from None
         for path in render_nbgrader(course, nbgrader_dir, student=student):
@@ -305,7 +409,7 @@ def render_cmd(out: Path | None, nbgrader_dir: Path | None, force: bool, student
 
 @cli.command("check")
 @click.option("--devices", help="Comma-separated devices to check (default: all available).")
-@click.option("--course", "course_path", type=click.Path(path_type=Path))
+@course_option
 def check_cmd(devices: str | None, course_path: Path | None) -> None:
     """Instructor's self-check: YAML valid, solutions full marks, stubs 0, notebooks valid."""
     from grader.check import run_check
@@ -347,7 +451,7 @@ def schema_cmd(kind: str | None, output: Path | None, markdown: bool) -> None:
 @cli.command("new")
 @click.argument("name", required=False)
 @click.option("--title", help="The exercise's title (default: 'Exercise N').")
-@click.option("--course", "course_path", type=click.Path(path_type=Path))
+@course_option
 def new_cmd(name: str | None, title: str | None, course_path: Path | None) -> None:
     """Start a new exercise NAME (exercise14, 14 or ex14; default: the next number): writes
     exercises/<id>.yaml and solutions/<id>.py from a template and adds the id to course.yaml."""
@@ -379,18 +483,17 @@ def new_cmd(name: str | None, title: str | None, course_path: Path | None) -> No
 @click.option("--nbgrader", "nbgrader_dir", type=click.Path(path_type=Path, file_okay=False),
               help="Grade COURSE_DIR/submitted/<student>/<ID>/*.ipynb into nbgrader's gradebook (with --assignment).")
 @click.option("--assignment", help="The nbgrader assignment id (with --nbgrader).")
-@common_options
+@grading_options(workspace=False, student="Grade only this student: the folder SUBMISSIONS/ID, or the file "
+                 "SUBMISSIONS/ID.py or .ipynb (not with --nbgrader).")
 def batch_cmd(submissions: Path | None, out: Path | None, jobs: int | None, resume: bool, executor: str,
               scheduler: str | None, exercise: str | None, variants: bool, progress: bool | None,
-              nbgrader_dir: Path | None, assignment: str | None, workspace: Path | None, course_path: Path | None,
+              nbgrader_dir: Path | None, assignment: str | None, course_path: Path | None,
               fmt: str, output: Path | None, devices: str | None, student: str | None,
               timeout: float | None) -> None:
     """Grade a class: SUBMISSIONS/<student>/<exercise>.py (or a notebook, or <student>.py),
     each isolated, on warm workers; writes one report per student and a summary."""
     from grader.batch import default_jobs
 
-    if workspace is not None:
-        raise UsageError("grade batch reads SUBMISSIONS, not a workspace; drop --workspace")
     course = _open(course_path, None)
     opts = _options(devices, timeout, None)
     jobs = jobs or default_jobs()
@@ -398,11 +501,13 @@ def batch_cmd(submissions: Path | None, out: Path | None, jobs: int | None, resu
         if submissions is not None or assignment is None:
             raise UsageError("use either `grade batch SUBMISSIONS` or `grade batch --nbgrader COURSE_DIR "
                              "--assignment ID`")
+        if student is not None:
+            raise UsageError("--student picks a student of SUBMISSIONS; --nbgrader grades the whole submitted/ folder")
         try:
-            from grader.notebook import batch_nbgrader
+            from grader.nbgrader_batch import batch_nbgrader
         except ImportError:
             raise UsageError("grading nbgrader submissions is not available in this installation "
-                             "(grader.notebook.batch_nbgrader is missing)") from None
+                             "(grader.nbgrader_batch is missing)") from None
         sys.exit(batch_nbgrader(course, nbgrader_dir, assignment, opts, jobs, out))
     if submissions is None:
         raise UsageError("missing SUBMISSIONS: the folder with one folder (or file) per student; "
@@ -417,7 +522,7 @@ def batch_cmd(submissions: Path | None, out: Path | None, jobs: int | None, resu
                              scheduler=scheduler, resume=resume,
                              progress=sys.stderr.isatty() if progress is None else progress,
                              exercise=exercise, student=student, variants=variants, gradescope=fmt == "gradescope")
-    for note in result.notes:
+    for note in [*result.notes, *result.notices]:
         _info(f"note: {note}")
     for problem in result.stats.problems:
         _info(f"warning: {problem}")
@@ -463,7 +568,9 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(2)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt):  # click turns Ctrl-C into Abort
+            sys.exit(130)
         click.echo("aborted", err=True)
         sys.exit(1)
     except ConfigError as exc:

@@ -35,3 +35,19 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """A ` (did you mean 'x'?)` suffix, or '' when nothing is close."""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def require_extra(what: str, modules: Iterable[str], extra: str) -> None:
+    """A usage error that names the pip extra, where an optional dependency is not installed
+    (instead of an ImportError in the middle of the work)."""
+    import importlib
+
+    missing = []
+    for module in modules:
+        try:
+            importlib.import_module(module)  # imported next anyway
+        except ImportError:
+            missing.append(module)
+    if missing:
+        raise UsageError(f"{what} needs {' and '.join(missing)}, not installed here: "
+                         f"pip install 'course-grader[{extra}]'")

@@ -62,7 +62,7 @@ def encode_payload(payload: dict[str, Any]) -> str:
     """Plain data and tensors -> one line of text for a test cell (torch.save, zlib, base64).
     One line, so that a test cell reads as a few lines in Jupyter and in `nbgrader validate`."""
     buf = io.BytesIO()
-    torch.save(payload, buf, _use_new_zipfile_serialization=False)
+    torch.save(payload, buf)
     return base64.b64encode(zlib.compress(buf.getvalue(), 9)).decode("ascii")
 
 

@@ -34,15 +34,17 @@ def run() -> None:
     tearing the interpreter down. Once the report is out and the exit handlers have run
     (the sandbox is told to stop, files are closed), finalizing torch's thousands of objects
     takes most of a second and changes nothing a user sees."""
-    if grades(sys.argv[1:]):
-        from grader import sandbox
-
-        sandbox.prestart()
-    from grader.cli import main
-
     code = 0
     try:
+        if grades(sys.argv[1:]):
+            from grader import sandbox
+
+            sandbox.prestart()
+        from grader.cli import main
+
         main()
+    except KeyboardInterrupt:  # Ctrl-C before click took over (while importing)
+        code = 130
     except SystemExit as exc:
         if exc.code is None or isinstance(exc.code, int):
             code = exc.code or 0

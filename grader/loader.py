@@ -112,18 +112,30 @@ def load_model(path: Path, model: type[M]) -> M:
         raise _located(shown, node, model, exc) from None
 
 
-def line_of(path: Path, loc: tuple[Any, ...]) -> int | None:
-    """The line of a key path such as ("exercises", 2) in a YAML file, for errors found after loading."""
-    try:
-        loader = _Loader(path.read_text(encoding="utf-8"))
+class YamlLines:
+    """Lines of key paths such as ("tasks", 0, "cases", 2) in one YAML file, for problems found
+    after loading (`grade check`, course.yaml's layout): parsed once, by the hardened loader."""
+
+    def __init__(self, path: Path) -> None:
+        self.root: Any = None
         try:
-            root = loader.get_single_node()
-        finally:
-            loader.dispose()
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return None
-    node, _, _ = _walk(root, loc, None)
-    return node.start_mark.line + 1 if node is not None else None
+            loader = _Loader(path.read_text(encoding="utf-8"))
+            try:
+                self.root = loader.get_single_node()
+            finally:
+                loader.dispose()
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError, yaml.YAMLError):
+            pass
+
+    def __call__(self, loc: tuple[Any, ...]) -> int | None:
+        """The line of the deepest node of `loc` the file has; None where the file cannot be read."""
+        node, _, _ = _walk(self.root, loc, None)
+        return node.start_mark.line + 1 if node is not None else None
+
+
+def line_of(path: Path, loc: tuple[Any, ...]) -> int | None:
+    """The line of one key path in a YAML file (see YamlLines)."""
+    return YamlLines(path)(loc)
 
 
 def _located(shown: str, root: Any, model: type[BaseModel], exc: ValidationError) -> ConfigError:

@@ -197,10 +197,17 @@ def summary_csv(course: CourseDir, reports: Mapping[str, Report]) -> str:
     return buf.getvalue()
 
 
-def scores_png(course: CourseDir, reports: Mapping[str, Report]) -> bytes:
-    """A histogram of the students' totals for each exercise (matplotlib, no display needed)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+NO_PLOTS = "scores.png not written: matplotlib is not installed (pip install 'course-grader[plots]')"
+
+
+def scores_png(course: CourseDir, reports: Mapping[str, Report]) -> bytes | None:
+    """A histogram of the students' totals for each exercise (matplotlib, no display needed);
+    None where matplotlib, an optional dependency (importing it takes about a second), is missing."""
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError:
+        return None
 
     exercises = _exercise_order(reports, course.exercise_ids)
     cols = min(3, max(1, len(exercises)))

@@ -102,3 +102,4 @@ def watch(course: CourseDir, ex_id: str, opts: Any, grade: Callable[..., Any], *
             once(saved_at)
     except KeyboardInterrupt:
         con.print("stopped watching")
+        raise  # exit code 130, as for any Ctrl-C

@@ -73,7 +73,8 @@ def _serve(ctl: socket.socket, config: dict[str, Any], warm_s: float) -> None:
 
     while True:
         waitable = [fd for _, fd, _ in jobs.values() if fd is not None]
-        ready = select.select([*controls, *waitable], [], [], None if len(waitable) == len(jobs) else 0.02)[0]
+        watched: list[socket.socket | int] = [*controls, *waitable]
+        ready = select.select(watched, [], [], None if len(waitable) == len(jobs) else 0.02)[0]
         for source in [c for c in controls if c in ready]:
             try:
                 data, fds, _, _ = socket.recv_fds(source, 1 << 16, 3)

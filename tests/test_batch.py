@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import socket
 import struct
 from pathlib import Path
@@ -18,6 +19,7 @@ from grader.batch import BatchStats, Submission, discover, grade_many, notebook_
 from grader.cli import main
 from grader.course import CourseDir
 from grader.grading import GradeOptions
+from grader.notebook_code import cell_python
 
 SOLUTION3 = (ROOT / "solutions" / "exercise3.py").read_text()
 SOLUTION4 = (ROOT / "solutions" / "exercise4.py").read_text()
@@ -49,8 +51,8 @@ def notebook(*cells: tuple[str, str, dict[str, Any]]) -> str:
 
 STUDENT_NOTEBOOK = notebook(
     ("markdown", "# Gradients of x³", {}),
-    ("code", "%matplotlib inline\n!pip install nothing\nimport torch", {}),
-    ("code", SOLUTION3, {"nbgrader": {"solution": True, "grade": False, "grade_id": "sol"}}),
+    ("code", "%matplotlib inline\n!pip install nothing\nfiles = !ls\nimport torch", {}),
+    ("code", "%%capture\n" + SOLUTION3, {"nbgrader": {"solution": True, "grade": False, "grade_id": "sol"}}),
     ("code", "raise AssertionError('an autograder test cell: never run by grade batch')",
      {"nbgrader": {"solution": False, "grade": True, "grade_id": "test", "points": 3}}),
     ("code", "%%bash\necho not python", {}),
@@ -101,13 +103,33 @@ def test_discover_finds_folders_files_and_notebooks(tmp_path: Path) -> None:
 
 
 def test_notebook_source_keeps_the_students_code_only() -> None:
+    """Cells as Jupyter runs them (IPython's own transformation), with what means nothing in
+    grading neutralised: shell escapes are empty, magics not run, a %%capture cell's body kept."""
     code = notebook_source(STUDENT_NOTEBOOK)
-    assert "# %matplotlib inline" in code and "# !pip install nothing" in code
+    lines = code.splitlines()
+    assert lines[:5] == ["pass  # not run by the grader: %matplotlib inline",
+                         "pass  # not run by the grader: !pip install nothing", "files = []", "import torch", ""]
+    assert lines[5:7] == ["pass  # not run by the grader: %%capture", SOLUTION3.splitlines()[0]]
     assert "def cube_second_grad" in code
-    assert "autograder test cell" not in code and "echo not python" not in code
+    assert "autograder test cell" not in code and lines[-2:] == ["# %%bash", "# echo not python"]
     compile(code, "homework.ipynb", "exec")
     with pytest.raises(ValueError):
         notebook_source("[1, 2]")
+
+
+@pytest.mark.parametrize(("cell", "python"), [
+    ("x = !ls\nprint(x)", "x = []\nprint(x)\n"),
+    ("y = %who_ls\n", "y = None\n"),
+    ("%time y = f(2)\n", "y = f(2)\n"),
+    ("f?\n", "pass  # not run by the grader: %pinfo f\n"),
+    ("if True:\n    %load_ext foo\n    z = 1\n", "if True:\n    pass  # not run by the grader: %load_ext foo\n    z = 1\n"),
+    ("\n%%capture\ndef f():\n    return 1\n", "\npass  # not run by the grader: %%capture\ndef f():\n    return 1\n"),
+    ("%%writefile a.py\nprint(1)\n", "# %%writefile a.py\n# print(1)\n"),
+    ("get_ipython().system(\n    'ls')\nq = 2\n", "pass  # not run by the grader: !ls\n\nq = 2\n"),  # line numbers kept
+    ("def f(:\n", "def f(:\n"),  # not Python: left for the grader to report
+])
+def test_cells_become_python_as_jupyter_runs_them(cell: str, python: str) -> None:
+    assert cell_python(cell) == python
 
 
 def test_grade_batch_grades_a_class_and_resumes(tmp_path: Path) -> None:
@@ -158,13 +180,21 @@ def test_grade_batch_grades_a_class_and_resumes(tmp_path: Path) -> None:
     assert len(list(junit)) == 9  # a suite per student and exercise
     assert (out / "scores.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
 
-    # bob fixes his file: --resume grades him alone, keeps everyone else's report
+    # bob fixes his file: --resume grades him alone, keeps everyone else's report; where matplotlib
+    # (an optional dependency) is missing, there is no scores.png and a note says why
     (subs / "bob" / "exercise3.py").write_text(SOLUTION3)
     alice_before = (out / "alice.json").read_bytes()
+    hide = tmp_path / "no-matplotlib" / "matplotlib"
+    hide.mkdir(parents=True)
+    (hide / "__init__.py").write_text("raise ImportError('matplotlib is hidden by the test')\n")
+    pythonpath = os.pathsep.join([str(hide.parent), os.environ.get("PYTHONPATH", "")])
     proc = run_grade("batch", str(subs), "--out", str(out), "-j", "2", "--devices", "cpu,meta", "--timeout", "2",
-                     "--resume", "--format", "gradescope", timeout=300)
+                     "--resume", "--format", "gradescope", timeout=300, env={"PYTHONPATH": pythonpath})
     assert proc.returncode == 0, proc.stderr
     assert "graded 1 student(s), kept 7 unchanged" in proc.stderr
+    assert ("note: scores.png not written: matplotlib is not installed (pip install 'course-grader[plots]')"
+            in proc.stderr.splitlines())
+    assert not (out / "scores.png").exists() and (out / "summary.csv").is_file()
     assert json.loads((out / "bob.json").read_text())["score"] == 6.0
     assert (out / "alice.json").read_bytes() == alice_before
     gradescope = json.loads(proc.stdout)
@@ -223,7 +253,8 @@ def test_a_lost_worker_loses_one_submission_and_is_replaced() -> None:
     (["subs", "--scheduler", "tcp://127.0.0.1:1"], "--scheduler goes with --executor dask"),
     (["subs", "--executor", "dask"], "--executor dask needs --scheduler"),
     (["--nbgrader", "nb"], "--nbgrader COURSE_DIR --assignment ID"),
-    (["subs", "--workspace", "ws"], "drop --workspace"),
+    (["subs", "--workspace", "ws"], "No such option '--workspace'"),  # a batch reads SUBMISSIONS
+    (["--nbgrader", "nb", "--assignment", "exercise3", "--student", "alice"], "--student picks a student of SUBMISSIONS"),
 ])
 def test_batch_usage_errors_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
                                    args: list[str], message: str) -> None:

@@ -24,15 +24,9 @@ import yaml
 from grader.course import CourseDir
 from grader.grading import GradeOptions, grade_source, reference_submission
 from grader.incell import decode_payload, run_task
-from grader.notebook import (
-    batch_nbgrader,
-    check_notebook,
-    check_notebooks,
-    render_nbgrader,
-    render_notebook,
-    run_cells,
-    student_version,
-)
+from grader.nbgrader_batch import batch_nbgrader
+from grader.notebook_check import check_notebook, check_notebooks, run_cells, student_version
+from grader.notebook_render import render_nbgrader, render_notebook
 from tests.conftest import ROOT, run_grade
 
 COURSE_ID = "pytorch-fundamentals"
@@ -236,6 +230,17 @@ def released(tmp_path_factory: pytest.TempPathFactory, small_course: CourseDir) 
     return folder
 
 
+def test_rendering_an_unchanged_course_again_writes_the_same_bytes(small_course: CourseDir, released: Path,
+                                                                   tmp_path: Path) -> None:
+    """So that `nbgrader generate_assignment` and version control see no change."""
+    again = tmp_path / "again"
+    proc = run_grade("render", "--nbgrader", str(again), "--course", str(small_course.root))
+    assert proc.returncode == 0, proc.stderr
+    for ex_id in small_course.exercise_ids:
+        path = Path("source") / ex_id / f"{ex_id}.ipynb"
+        assert (again / path).read_bytes() == (released / path).read_bytes(), ex_id
+
+
 def _submit(folder: Path, student: str, bodies: dict[str, str], *, edit: Any = None, raw: str | None = None) -> None:
     """Put a student's copy of the released notebook in submitted/<student>/exercise3/."""
     target = folder / "submitted" / student / "exercise3"
@@ -369,6 +374,11 @@ def test_broken_notebooks_score_zero_with_a_reason_and_the_class_is_graded(cours
         "stray_call": ({**GOOD, "solution_cube_grad": stray},
                        _prepend("solution_cube_grad", "from __future__ import annotations\n"), None, (3.0, 3.0), None),
         "syntax": ({**GOOD, "solution_cube_grad": "    return (x"}, None, None, (0.0, 3.0), "not valid Python"),
+        # cells as Jupyter runs them: a shell escape's value and a %%capture cell's functions
+        "magics": (GOOD, lambda cells: (_prepend("solution_cube_grad", "listing = !ls\n%matplotlib inline\n")(cells),
+                                        _prepend("solution_cube_second_grad", "%%capture\n")(cells)),
+                   None, (3.0, 3.0), None),
+        "name_error": (GOOD, _prepend("solution_cube_second_grad", "undefined_helper()\n"), None, (3.0, 0.0), None),
     }
     for student, (bodies, edit, raw, _, _) in cases.items():
         _submit(folder, student, bodies, edit=edit, raw=raw)
@@ -380,6 +390,9 @@ def test_broken_notebooks_score_zero_with_a_reason_and_the_class_is_graded(cours
             assert reason in book[student]["solution_cube_grad"], student
     assert book["moved"]["solution_cube_second_grad"].startswith("[notebook] the cells of cube_second_grad were moved")
     assert book["no_test"]["solution_cube_second_grad"].startswith("[notebook] the test cell of cube_second_grad")
+    assert book["name_error"]["solution_cube_second_grad"] == (
+        "[notebook] your solution cell of cube_second_grad raised NameError: name 'undefined_helper' is not defined "
+        "(line 1 of the cell), so cube_second_grad was never defined; run the cell in Jupyter to see the error")
     out = capsys.readouterr().out
     assert "garbled" in out and "not graded" in out
     feedback = folder / "autograded/syntax/exercise3/exercise3.ipynb"

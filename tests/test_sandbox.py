@@ -74,6 +74,14 @@ def probe(course: CourseDir, launcher: Any) -> dict[str, Any]:
     return facts
 
 
+def python_in_checkout() -> list[str]:
+    """The checkout's top-level entries that the sandbox binds: the package, and the folder
+    of the Python installation when it lies in the checkout (`python -m venv .venv`)."""
+    tops = {Path(p).relative_to(ROOT).parts[0] for p in confine.python_paths()
+            if Path(p).is_relative_to(ROOT) and Path(p) != ROOT}
+    return sorted(tops | {"grader"})
+
+
 @pytest.fixture(scope="module")
 def course() -> CourseDir:
     return CourseDir(ROOT)
@@ -97,9 +105,9 @@ def test_sandbox_shows_the_child_nothing_of_the_course(course: CourseDir, bwrap_
     facts = probe(course, bwrap_launcher)
     assert facts["isolation"] == "bwrap"
     assert not any(facts[f"sees_{name}"] for name in ("solutions", "exercises", "workspace"))
-    # the package (bound read-only) and nothing else of the course; a checkout under /tmp is
-    # hidden whole by the child's private /tmp
-    assert facts["course_holds"] in (["grader"], [])
+    # the package and the Python installation (a `.venv/` inside the checkout), bound read-only,
+    # and nothing else of the course; a checkout under /tmp is hidden whole by the child's private /tmp
+    assert facts["course_holds"] in (python_in_checkout(), [])
     assert facts["pid"] == 1 and facts["ppid"] == 0  # its own PID namespace: the grader has no pid in it
     assert facts["uid"] != 0 and facts["euid"] != 0
     assert facts["cap_eff"] == 0 and facts["no_new_privs"] == "1"
