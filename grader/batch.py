@@ -27,7 +27,9 @@ EXECUTORS = ("local", "dask")
 MAX_SOURCE_BYTES = 1 << 20
 SKIP_NAMES = {"__pycache__", ".ipynb_checkpoints", "node_modules"}
 STATE_FILE = ".grade-batch.json"
-RESERVED = {"summary.csv", "junit.xml", "scores.png", STATE_FILE}
+CLASS_FILES = ("summary.csv", "junit.xml", "scores.png", "report.html")
+"""What `grade batch` writes about the whole class, and `grade report` rebuilds."""
+RESERVED = {*CLASS_FILES, STATE_FILE}
 
 
 @dataclass(frozen=True)
@@ -486,7 +488,7 @@ def run_batch(course: CourseDir, root: Path, out: Path, opts: Any, jobs: int, *,
               exercise: str | None = None, student: str | None = None, variants: bool = False,
               gradescope: bool = False) -> BatchResult:
     """`grade batch`: grade every student under `root` and write the reports into `out`."""
-    from grader.reports import render, scores_png, summary_csv, to_json, to_junit_batch, write_atomic
+    from grader.reports import render, to_json, write_atomic
 
     subs, notes = discover(course, root, exercise=exercise, student=student)
     if not subs:
@@ -532,19 +534,50 @@ def run_batch(course: CourseDir, root: Path, out: Path, opts: Any, jobs: int, *,
             write_atomic(out / STATE_FILE, json.dumps({"version": 1, "students": new_state}, indent=1))
     finally:
         if reports:
-            ordered = {s: reports[s] for s in sorted(reports)}
-            for name, text in (("summary.csv", summary_csv(course, ordered)),
-                               ("junit.xml", to_junit_batch(ordered))):
-                write_atomic(out / name, text)
-                files.append(out / name)
-            write_atomic(out / "scores.png", scores_png(course, ordered))
-            files.append(out / "scores.png")
+            files = write_class_files(course, out, {s: reports[s] for s in sorted(reports)})
     if resume and gradescope:
         for name in resumed:
             write_atomic(out / "gradescope" / f"{name}.json", render(reports[name], "gradescope"))
     ordered = {s: reports[s] for s in sorted(reports)}
     graded = sorted(set(by_student) - set(resumed))
     return BatchResult(out, ordered, graded, sorted(resumed), notes, stats, files)
+
+
+def write_class_files(course: CourseDir, out: Path, reports: dict[str, Report]) -> list[Path]:
+    """summary.csv, junit.xml, scores.png and report.html, from the students' reports."""
+    from grader.classreport import class_report_html
+    from grader.reports import scores_png, summary_csv, to_junit_batch, write_atomic
+
+    contents: dict[str, str | bytes] = {
+        "summary.csv": summary_csv(course, reports), "junit.xml": to_junit_batch(reports),
+        "scores.png": scores_png(course, reports),
+        "report.html": class_report_html(reports, course.exercise_ids, course.course.title)}
+    for name in CLASS_FILES:
+        write_atomic(out / name, contents[name])
+    return [out / name for name in CLASS_FILES]
+
+
+def load_reports(out: Path) -> dict[str, Report]:
+    """The per-student reports `grade batch` wrote into `out`, by student (`grade report`).
+    A file there that is not one is a usage error naming it: nothing is rebuilt without it."""
+    if not out.is_dir():
+        raise UsageError(f"{out}: no such folder; pass the --out folder of a `grade batch` run (default: grades/)")
+    reports: dict[str, Report] = {}
+    for path in sorted(out.glob("*.json")):
+        if path.name.startswith(".") or path.name in RESERVED:
+            continue
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(data, dict):
+                raise ValueError("not a JSON object")
+            reports[path.stem] = report_from_json(data)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise UsageError(f"{path}: not a report of grade batch ({type(exc).__name__}: {exc}); move it out of "
+                             f"{out} or grade again") from None
+    if not reports:
+        raise UsageError(f"{out}: no student reports (<student>.json) to build the class report from; "
+                         "run `grade batch SUBMISSIONS --out DIR` first")
+    return reports
 
 
 def summary_json(result: BatchResult) -> str:

@@ -454,6 +454,23 @@ def batch_cmd(submissions: Path | None, out: Path | None, jobs: int | None, resu
     sys.exit(0)
 
 
+@cli.command("report")
+@click.argument("out", required=False, type=click.Path(path_type=Path, file_okay=False))
+@click.option("--course", "course_path", type=click.Path(path_type=Path),
+              help="Course folder or its course.yaml (default: found upward from here).")
+def report_cmd(out: Path | None, course_path: Path | None) -> None:
+    """Rebuild report.html, summary.csv, junit.xml and scores.png in OUT (default: grades/)
+    from the <student>.json files `grade batch` wrote there, without grading again."""
+    from grader import batch
+
+    course = _open(course_path, None)
+    folder = out or Path("grades")
+    reports = batch.load_reports(folder)
+    for path in batch.write_class_files(course, folder, reports):
+        click.echo(f"wrote {path}")
+    _info(f"class report of {len(reports)} student(s): {folder / 'report.html'}")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: one place turns exceptions into messages and exit codes."""
     try:
