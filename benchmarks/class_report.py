@@ -94,7 +94,7 @@ def main() -> None:
               f"{inputs} bytes of per-student JSON")
         print(f"report.html: {size} bytes ({size / 1024:.0f} KiB, {size / students / 1024:.1f} KiB per student)")
         print(f"grade report (summary.csv, junit.xml, scores.png, report.html): median {statistics.median(times):.2f} s"
-              f" of {runs} run(s) {['%.2f' % t for t in times]}")
+              f" of {runs} run(s) {', '.join(f'{t:.2f}' for t in times)} s")
 
 
 if __name__ == "__main__":

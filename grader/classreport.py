@@ -315,7 +315,8 @@ def _failures(view: ClassView) -> str:
                 items.append(f'<li class="group" data-count="{len(g.students)}">'
                              f'<span class="n">{len(g.students)}</span>'
                              f' <span class="st {_status_class(g.status)}">{esc(g.status)}</span>'
-                             f' <span class="rule">{esc(g.rule)}</span> <span class="msg">{message}</span>{varies}'
+                             + (f' <span class="rule">{esc(g.rule)}</span>' if g.rule != g.status else "")
+                             + f' <span class="msg">{message}</span>{varies}'
                              f"{_names(g.students)}</li>")
             rest = len(groups) - MAX_GROUPS
             more = f'<li class="note">and {rest} other kinds of failure</li>' if rest > 0 else ""
