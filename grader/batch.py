@@ -218,7 +218,8 @@ def discover(course: CourseDir, root: Path, *, exercise: str | None = None,
 
 def exercise_report_from_json(data: dict[str, Any]) -> ExerciseReport:
     tasks = tuple(TaskResult(str(t["name"]), float(t["score"]), float(t["max_score"]), str(t["status"]),
-                             str(t.get("feedback", "")), {str(k): str(v) for k, v in t.get("devices", {}).items()})
+                             str(t.get("feedback", "")), {str(k): str(v) for k, v in t.get("devices", {}).items()},
+                             float(t.get("time_s", 0.0)))
                   for t in data["tasks"])
     return ExerciseReport(exercise=str(data["exercise"]), title=str(data.get("title", "")), tasks=tasks,
                           output=str(data.get("output", "")), isolation=str(data.get("isolation", "process")),

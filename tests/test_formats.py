@@ -4,6 +4,7 @@ results.json (checked against tests/schemas/gradescope_results.schema.json)."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shlex
@@ -11,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -105,8 +107,10 @@ def _report(student: str | None = None) -> ExerciseReport:
         TaskResult("good", 2.0, 2.0, "passed", "", {"cpu": "passed", "meta": "passed"}),
         TaskResult("wrong", 0.0, 3.0, "failed", "[values] on cpu: expected <1 & 2>, got \"3\"\nsecond line",
                    {"cpu": "failed"}),
-        TaskResult("broken", 0.0, 1.0, "error", "ZeroDivisionError: \x00\x1b[31m", {"cpu": "error"}),
-        TaskResult("slow", 0.0, 4.0, "timeout", "took longer than 1 s", {"cpu": "timeout"}),
+        TaskResult("broken", 0.0, 1.0, "error", "[exception] on cpu, case 1 (x=1): ZeroDivisionError: \x00\x1b[31m\n"
+                   '  File "exercise9.py", line 3, in helper\n    1 / 0\n  File "exercise9.py", line 7, in broken\n'
+                   "    return helper()", {"cpu": "error"}, 0.042),
+        TaskResult("slow", 0.0, 4.0, "timeout", "took longer than 1 s", {"cpu": "timeout"}, 1.5),
     )
     return ExerciseReport("exercise9", "Everything at once", tasks, output="printed \x07 <b>", seconds=0.25,
                           student=student)
@@ -123,6 +127,10 @@ def test_every_status_renders_as_valid_junit_and_gradescope() -> None:
     assert cases["wrong"].result[0].message.startswith("[values] on cpu: expected <1 & 2>")
     assert isinstance(cases["broken"].result[0], Error) and isinstance(cases["slow"].result[0], Error)
     assert cases["slow"].result[0].type == "timeout"
+    assert [case.time for case in cases.values()] == [0.0, 0.0, 0.042, 1.5]
+    where = {case.name: (case._elem.get("file"), case._elem.get("line")) for case in cases.values()}
+    assert where["broken"] == ("exercise9.py", "7")  # the innermost frame of the student's file
+    assert where["wrong"] == where["slow"] == (None, None)
     doc = json.loads(to_gradescope(report))
     validate_gradescope(doc)
     assert doc["score"] == 2.0
@@ -130,6 +138,30 @@ def test_every_status_renders_as_valid_junit_and_gradescope() -> None:
         ("exercise9: good", 2.0, 2.0, "passed"), ("exercise9: wrong", 0.0, 3.0, "failed"),
         ("exercise9: broken", 0.0, 1.0, "failed"), ("exercise9: slow", 0.0, 4.0, "failed")]
     assert "second line" in doc["tests"][1]["output"]
+
+
+def test_junit_says_each_feedback_once_and_strict_readers_take_a_class() -> None:
+    """xunitparser merges the properties of every suite and refuses a name twice; each
+    feedback is in its <failure>/<error> only; a status it does not know is an <error>."""
+    xunitparser = pytest.importorskip("xunitparser")
+    wrong = _report().tasks[1].feedback  # its first line is also the <failure>'s message, as JUnit has it
+    odd = TaskResult("judge", 0.0, 1.0, "grader_error", "the grader could not grade this task")
+    carol = ExerciseReport("exercise9", "Everything at once", (*_report().tasks, odd), student="carol")
+    alice = CourseReport((_report(), replace(_report(), exercise="exercise8")), student="alice")
+    text = to_junit_batch({"alice": alice, "bob": _report("bob"), "carol": carol})
+    validate_junit(text)
+    root = ET.fromstring(text.encode())
+    assert wrong.endswith("\nsecond line") and text.count("second line") == 4  # once per suite with the task
+    props = [p.get("name") for p in root.iter("property")]
+    assert len(props) == len(set(props)) and "bob.exercise9.score" in props
+    judge = [c for c in root.iter("testcase") if c.get("name") == "judge"]
+    assert [child.tag for child in judge[0]] == ["error", "system-out"]
+    assert judge[0].find("error").get("type") == "grader_error"  # type: ignore[union-attr]
+    suites, result = xunitparser.parse(io.StringIO(text))
+    assert result.testsRun == 3 * 4 + 5
+    assert len(result.failures) == 4 and len(result.errors) == 3 * 2 + 3
+    failed = {str(test) for test, _ in result.failures}
+    assert "wrong (carol.exercise9)" in failed
 
 
 def test_several_exercises_and_a_class_render_one_suite_per_exercise() -> None:
