@@ -186,32 +186,39 @@ def all_cmd(workspace: Path | None, course_path: Path | None, fmt: str, output: 
 @cli.command("list")
 @click.option("--workspace", type=click.Path(path_type=Path, file_okay=False))
 @click.option("--course", "course_path", type=click.Path(path_type=Path))
-def list_cmd(workspace: Path | None, course_path: Path | None) -> None:
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="A table, or JSON for scripts (README: `grade list --format json`).")
+def list_cmd(workspace: Path | None, course_path: Path | None, fmt: str) -> None:
     """Exercises with title, points and your latest score."""
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
-
     course = _open(course_path, workspace)
-    table = Table(title=escape(course.course.title), title_justify="left")
-    for col in ("exercise", "title", "points", "your score"):
-        table.add_column(col)
+    rows: list[dict[str, Any]] = []
     for ex_id in course.exercise_ids:
         exercise = course.exercise(ex_id)
         state = _load_state(course, ex_id)
         stub = course.stub_file(ex_id)
-        if not stub.exists():
-            score = "[dim]not started[/]"
-        elif state is None:
-            score = "[dim]not graded yet[/]"
-        else:
-            rep = state.get("report", {})
-            score = f"{rep.get('score', 0):g}/{rep.get('max_score', 0):g}"
-            if state.get("hash") != _source_hash(stub):
-                score += " [dim](changed since; run grade again)[/]"
-            elif rep.get("score") == rep.get("max_score"):
-                score = f"[green]{score} ✔[/]"
-        table.add_row(ex_id, escape(exercise.title), f"{exercise.max_score:g}", score)
+        rep = (state or {}).get("report", {})
+        status = ("not started" if not stub.exists() else "not graded" if state is None
+                  else "changed" if state.get("hash") != _source_hash(stub) else "graded")
+        rows.append({"exercise": ex_id, "title": exercise.title, "max_score": exercise.max_score, "status": status,
+                     "score": rep.get("score") if state is not None else None,
+                     "graded_max_score": rep.get("max_score") if state is not None else None})
+    if fmt == "json":
+        data = {"version": 1, "course": course.course.title, "exercises": rows}
+        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        return
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=escape(course.course.title), title_justify="left")
+    for col in ("exercise", "title", "points", "your score"):
+        table.add_column(col)
+    for row in rows:
+        score = f"{row['score'] or 0:g}/{row['graded_max_score'] or 0:g}"
+        shown = {"not started": "[dim]not started[/]", "not graded": "[dim]not graded yet[/]",
+                 "changed": f"{score} [dim](changed since; run grade again)[/]",
+                 "graded": f"[green]{score} ✔[/]" if row["score"] == row["graded_max_score"] else score}
+        table.add_row(row["exercise"], escape(row["title"]), f"{row['max_score']:g}", shown[row["status"]])
     Console(highlight=False).print(table)
 
 
@@ -306,12 +313,14 @@ def render_cmd(out: Path | None, nbgrader_dir: Path | None, force: bool, student
 @cli.command("check")
 @click.option("--devices", help="Comma-separated devices to check (default: all available).")
 @click.option("--course", "course_path", type=click.Path(path_type=Path))
-def check_cmd(devices: str | None, course_path: Path | None) -> None:
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="A table, or JSON for scripts and CI (README: `grade check --format json`).")
+def check_cmd(devices: str | None, course_path: Path | None, fmt: str) -> None:
     """Instructor's self-check: YAML valid, solutions full marks, stubs 0, notebooks valid."""
     from grader.check import run_check
 
     course = _open(course_path, None)
-    sys.exit(run_check(course, _options(devices, None, None).devices))
+    sys.exit(run_check(course, _options(devices, None, None).devices, fmt=fmt))
 
 
 @cli.command("schema")
