@@ -479,8 +479,8 @@ def _load_state(out: Path) -> dict[str, str]:
 
 def _load_report(path: Path) -> Report | None:
     try:
-        return report_from_json(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, KeyError, TypeError):
+        return _read_report(path)
+    except REPORT_ERRORS:
         return None
 
 
@@ -558,6 +558,26 @@ def write_class_files(course: CourseDir, out: Path, reports: dict[str, Report]) 
     return [out / name for name in CLASS_FILES]
 
 
+def _read_report(path: Path) -> Report:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise ValueError("not a JSON object")
+    return report_from_json(data)
+
+
+REPORT_ERRORS = (OSError, ValueError, KeyError, TypeError)
+
+
+def load_report_file(path: Path) -> Report:
+    """One JSON report as `grade --format json` or `grade batch` wrote it; a usage error naming
+    the file when it is not one."""
+    try:
+        return _read_report(path)
+    except REPORT_ERRORS as exc:
+        raise UsageError(f"{path}: not a grade report ({type(exc).__name__}: {exc}); write one with "
+                         "`grade ... --format json --output FILE`") from None
+
+
 def load_reports(out: Path) -> dict[str, Report]:
     """The per-student reports `grade batch` wrote into `out`, by student (`grade report`).
     A file there that is not one is a usage error naming it: nothing is rebuilt without it."""
@@ -568,11 +588,8 @@ def load_reports(out: Path) -> dict[str, Report]:
         if path.name.startswith(".") or path.name in RESERVED:
             continue
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            if not isinstance(data, dict):
-                raise ValueError("not a JSON object")
-            reports[path.stem] = report_from_json(data)
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+            reports[path.stem] = _read_report(path)
+        except REPORT_ERRORS as exc:
             raise UsageError(f"{path}: not a report of grade batch ({type(exc).__name__}: {exc}); move it out of "
                              f"{out} or grade again") from None
     if not reports:

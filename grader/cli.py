@@ -21,7 +21,7 @@ from grader.errors import ConfigError, GraderError, UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-FORMATS = ("table", "json", "junit", "gradescope")
+FORMATS = ("table", "json", "junit", "gradescope", "classroom")
 
 
 def common_options(fn: F) -> F:
@@ -464,14 +464,24 @@ def batch_cmd(submissions: Path | None, out: Path | None, jobs: int | None, resu
 
 
 @cli.command("report")
-@click.argument("out", required=False, type=click.Path(path_type=Path, file_okay=False))
+@click.argument("out", required=False, type=click.Path(path_type=Path))
 @click.option("--course", "course_path", type=click.Path(path_type=Path),
               help="Course folder or its course.yaml (default: found upward from here).")
-def report_cmd(out: Path | None, course_path: Path | None) -> None:
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+              help="With a REPORT.json: the format to render it in.")
+@click.option("--output", type=click.Path(path_type=Path, dir_okay=False),
+              help="With a REPORT.json: write to FILE (atomically) instead of standard output.")
+def report_cmd(out: Path | None, course_path: Path | None, fmt: str, output: Path | None) -> None:
     """Rebuild report.html, summary.csv, junit.xml and scores.png in OUT (default: grades/)
-    from the <student>.json files `grade batch` wrote there, without grading again."""
+    from the <student>.json files `grade batch` wrote there, without grading again; or render
+    one saved JSON report (OUT=REPORT.json) in another --format."""
     from grader import batch
 
+    if out is not None and out.is_file():
+        emit(batch.load_report_file(out), fmt, output)
+        return
+    if output is not None or fmt != "table":
+        raise UsageError("--format and --output go with a REPORT.json; for a folder, grade report rebuilds its files")
     course = _open(course_path, None)
     folder = out or Path("grades")
     reports = batch.load_reports(folder)

@@ -189,6 +189,31 @@ def to_gradescope(report: Report) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
+# ---------------------------------------------------------------- GitHub Classroom
+
+def to_classroom(report: Report) -> str:
+    """The result of a GitHub Classroom autograding runner (what `autograding-command-grader`
+    hands to `autograding-grading-reporter`, base64-encoded): one test per task with its own
+    score, so the reporter posts "Points <score>/<max>" on the check run, which Classroom shows."""
+    tests = []
+    exercises = exercises_of(report)
+    for ex in exercises:
+        for t in ex.tasks:
+            where = student_location(t.feedback)
+            tests.append({"name": f"{ex.exercise}: {t.name}", "status": _CLASSROOM_STATUS.get(t.status, "error"),
+                          "message": t.feedback, "test_code": f"grade {ex.exercise}",
+                          "filename": where[0] if where else "", "line_no": where[1] if where else 0,
+                          "execution_time": f"{t.seconds:.3f}s", "score": t.score})
+    status = "pass" if all(t["status"] == "pass" for t in tests) else (
+        "error" if any(t["status"] == "error" for t in tests) else "fail")
+    data = {"version": 1, "status": status, "max_score": report.max_score, "tests": tests}
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+_CLASSROOM_STATUS = {"passed": "pass", "failed": "fail"}
+"""Anything else (error, timeout, grader_error) is the runner's `error`."""
+
+
 # ---------------------------------------------------------------- a class (grade batch)
 
 def _exercise_order(reports: Mapping[str, Report], course_order: list[str]) -> list[str]:
@@ -271,7 +296,7 @@ def print_batch_summary(course: CourseDir, reports: Mapping[str, Report], *, con
     con.print(table)
 
 
-RENDERERS = {"json": to_json, "junit": to_junit, "gradescope": to_gradescope}
+RENDERERS = {"json": to_json, "junit": to_junit, "gradescope": to_gradescope, "classroom": to_classroom}
 
 
 def render(report: Report, fmt: str) -> str:

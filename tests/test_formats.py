@@ -4,6 +4,7 @@ results.json (checked against tests/schemas/gradescope_results.schema.json)."""
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import os
@@ -23,7 +24,7 @@ from conftest import ROOT, SCENARIOS, run_grade
 from junitparser import Error, Failure, JUnitXml
 
 from grader.cli import main
-from grader.reports import to_gradescope, to_junit, to_junit_batch
+from grader.reports import to_classroom, to_gradescope, to_junit, to_junit_batch
 from grader.results import CourseReport, ExerciseReport, TaskResult
 
 SCHEMA = json.loads((Path(__file__).parent / "schemas" / "gradescope_results.schema.json").read_text())
@@ -138,6 +139,12 @@ def test_every_status_renders_as_valid_junit_and_gradescope() -> None:
         ("exercise9: good", 2.0, 2.0, "passed"), ("exercise9: wrong", 0.0, 3.0, "failed"),
         ("exercise9: broken", 0.0, 1.0, "failed"), ("exercise9: slow", 0.0, 4.0, "failed")]
     assert "second line" in doc["tests"][1]["output"]
+    classroom = json.loads(to_classroom(report))
+    assert (classroom["version"], classroom["status"], classroom["max_score"]) == (1, "error", 10.0)
+    assert [(t["name"], t["status"], t["score"], t["line_no"], t["execution_time"]) for t in classroom["tests"]] == [
+        ("exercise9: good", "pass", 2.0, 0, "0.000s"), ("exercise9: wrong", "fail", 0.0, 0, "0.000s"),
+        ("exercise9: broken", "error", 0.0, 7, "0.042s"), ("exercise9: slow", "error", 0.0, 0, "1.500s")]
+    assert classroom["tests"][1]["message"] == report.tasks[1].feedback
 
 
 def test_junit_says_each_feedback_once_and_strict_readers_take_a_class() -> None:
@@ -244,20 +251,43 @@ def test_gradescope_run_autograder_writes_results_json(tmp_path: Path) -> None:
 
 
 def test_github_classroom_workflow_grades_the_student_repository(tmp_path: Path) -> None:
-    """The workflow's grade step, run as written in a student's checkout with the course beside it."""
+    """The workflow's steps, run as written in a student's checkout with the course beside it:
+    one grading, then JUnit and the Classroom runner result from its JSON, whose points add up
+    as GitHub's autograding-grading-reporter adds them ("Points <score>/<max>")."""
     workflow = yaml.safe_load((ROOT / "examples" / "github-classroom" / "grade.yml").read_text())
-    steps = workflow["jobs"]["grade"]["steps"]
-    (command,) = [s["run"] for s in steps if "run" in s and s["run"].startswith("grade ")]
-    assert "--format junit --output reports/junit.xml" in command
-    publish = steps[-1]
-    assert publish["if"] == "always()" and publish["with"]["report_paths"] == "reports/junit.xml"
+    job = workflow["jobs"]["run-autograding-tests"]
+    assert (workflow["name"], job["name"]) == ("Autograding Tests", "Autograding Tests")
+    steps = {s.get("name"): s for s in job["steps"]}
+    reporter = steps["Autograding Reporter"]
+    assert reporter["uses"].startswith("classroom-resources/autograding-grading-reporter@")
+    runner = reporter["with"]["runners"]
+    assert reporter["env"] == {f"{runner.upper()}_RESULTS": "${{ steps.points.outputs.result }}"}
+    assert steps["Show the result"]["with"]["report_paths"] == "reports/junit.xml"
     (tmp_path / ".course").symlink_to(ROOT)
     (tmp_path / "exercise3.py").write_text((SCENARIOS / "exercise3/analytic_formula/submission.py").read_text())
-    argv = shlex.split(command)
-    proc = subprocess.run([sys.executable, "-m", "grader", *argv[1:], "--devices", "cpu,meta"], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=300)
+    bin_dir = tmp_path / "bin"  # `grade` as pip installs it, running this checkout
+    bin_dir.mkdir()
+    (bin_dir / "grade").write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} -m grader "$@"\n')
+    (bin_dir / "grade").chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "PYTHONPATH": str(ROOT),
+           "GITHUB_OUTPUT": str(tmp_path / "github_output")}
+    grade = shlex.split(steps["Grade"]["run"]) + ["--devices", "cpu,meta"]
+    proc = subprocess.run(grade, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 1, proc.stderr  # graded, not full marks: the job shows red
+    proc = subprocess.run(["bash", "-e", "-c", steps["Points and test report"]["run"]], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    graded = json.loads((tmp_path / "reports" / "grade.json").read_text())
     xml = validate_junit((tmp_path / "reports" / "junit.xml").read_text())
     suites = {suite.name: suite for suite in xml}
     assert "exercise3" in suites and "exercise1" in suites
     assert all(isinstance(case.result[0], Failure) for case in suites["exercise3"])
+    (line,) = (tmp_path / "github_output").read_text().splitlines()
+    assert line.startswith("result=")
+    result = json.loads(base64.b64decode(line.removeprefix("result=")))
+    total = sum(test["score"] for test in result["tests"])  # as the reporter's NotifyClassroom sums them
+    assert f"Points {total:g}/{result['max_score']:g}" == f"Points {graded['score']:g}/{graded['max_score']:g}"
+    assert result["version"] == 1 and result["status"] == "fail"
+    tests = {t["name"]: t for t in result["tests"]}
+    assert tests["exercise3: cube_grad"]["status"] == "fail" and "use autograd" in tests["exercise3: cube_grad"][
+        "message"]
