@@ -340,7 +340,7 @@ def _attention(view: ClassView) -> str:
             continue
         name = ATTENTION.get(status, f"Status “{status}”")
         rows = "".join(f"<tr><td>{esc(ex)}</td><td>{esc(task)}</td><td>{_names(names)}</td></tr>"
-                       for (ex, task), names in found.items())
+                       for (ex, task), names in sorted(found.items(), key=lambda kv: -len(kv[1])))
         parts.append(f'<details class="attention" data-status="{esc(status)}" open><summary>{esc(name)}: '
                      f"{sum(len(n) for n in found.values())}</summary><table><thead><tr><th>exercise</th>"
                      f"<th>task</th><th>students</th></tr></thead><tbody>{rows}</tbody></table></details>")
