@@ -85,7 +85,6 @@ class Incident:
     exercise: str
     task: str
     status: str
-    feedback: str
 
 
 @dataclass
@@ -174,7 +173,7 @@ def build_view(reports: Mapping[str, Report], order: Iterable[str] = (), title: 
                 group.students.append(student)
                 group.variants.add(message)
                 if t.status in ATTENTION or t.status not in KNOWN_STATUSES:
-                    incidents.append(Incident(student, e, t.name, t.status, t.feedback))
+                    incidents.append(Incident(student, e, t.name, t.status))
     return ClassView(title, dict(reports), exercises, incidents, flags)
 
 
@@ -360,10 +359,6 @@ def _attention(view: ClassView) -> str:
                      "</table></details>")
     body = "".join(parts) or "<p>Nothing: no timeouts, crashes, grader errors, missing submissions or flags.</p>"
     return f'<section id="attention"><h2>Needs a look</h2>{body}</section>'
-
-
-def _first_line(text: str) -> str:
-    return text.strip().splitlines()[0] if text.strip() else ""
 
 
 def _tags(view: ClassView, student: str) -> list[str]:
