@@ -196,4 +196,5 @@ def test_the_class_report_in_a_browser(tmp_path: Path) -> None:
         js(f"document.getElementById({json.dumps('student-' + EVIL)}).querySelector('details').open = true")
         assert "printed \\u202egnp.exe <b>bold</b>" in js(
             f"document.getElementById({json.dumps('student-' + EVIL)}).querySelector('pre.out').innerText")
+        assert js("performance.getEntriesByType('resource').length") == 0  # nothing fetched: no network, no CDN
         assert browser.problems() == []
