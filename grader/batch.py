@@ -27,7 +27,9 @@ EXECUTORS = ("local", "dask")
 MAX_SOURCE_BYTES = 1 << 20
 SKIP_NAMES = {"__pycache__", ".ipynb_checkpoints", "node_modules"}
 STATE_FILE = ".grade-batch.json"
-RESERVED = {"summary.csv", "junit.xml", "scores.png", STATE_FILE}
+CLASS_FILES = ("summary.csv", "junit.xml", "scores.png", "report.html")
+"""What `grade batch` writes about the whole class, and `grade report` rebuilds."""
+RESERVED = {*CLASS_FILES, STATE_FILE}
 
 
 @dataclass(frozen=True)
@@ -216,7 +218,8 @@ def discover(course: CourseDir, root: Path, *, exercise: str | None = None,
 
 def exercise_report_from_json(data: dict[str, Any]) -> ExerciseReport:
     tasks = tuple(TaskResult(str(t["name"]), float(t["score"]), float(t["max_score"]), str(t["status"]),
-                             str(t.get("feedback", "")), {str(k): str(v) for k, v in t.get("devices", {}).items()})
+                             str(t.get("feedback", "")), {str(k): str(v) for k, v in t.get("devices", {}).items()},
+                             float(t.get("time_s", 0.0)))
                   for t in data["tasks"])
     return ExerciseReport(exercise=str(data["exercise"]), title=str(data.get("title", "")), tasks=tasks,
                           output=str(data.get("output", "")), isolation=str(data.get("isolation", "process")),
@@ -478,8 +481,8 @@ def _load_state(out: Path) -> dict[str, str]:
 
 def _load_report(path: Path) -> Report | None:
     try:
-        return report_from_json(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, KeyError, TypeError):
+        return _read_report(path)
+    except REPORT_ERRORS:
         return None
 
 
@@ -488,7 +491,7 @@ def run_batch(course: CourseDir, root: Path, out: Path, opts: Any, jobs: int, *,
               exercise: str | None = None, student: str | None = None, variants: bool = False,
               gradescope: bool = False) -> BatchResult:
     """`grade batch`: grade every student under `root` and write the reports into `out`."""
-    from grader.reports import NO_PLOTS, render, scores_png, summary_csv, to_json, to_junit_batch, write_atomic
+    from grader.reports import render, to_json, write_atomic
 
     subs, notes = discover(course, root, exercise=exercise, student=student)
     if not subs:
@@ -535,24 +538,77 @@ def run_batch(course: CourseDir, root: Path, out: Path, opts: Any, jobs: int, *,
             write_atomic(out / STATE_FILE, json.dumps({"version": 1, "students": new_state}, indent=1))
     finally:
         if reports:
-            ordered = {s: reports[s] for s in sorted(reports)}
-            for name, text in (("summary.csv", summary_csv(course, ordered)),
-                               ("junit.xml", to_junit_batch(ordered))):
-                write_atomic(out / name, text)
-                files.append(out / name)
-            png = scores_png(course, ordered)
-            if png is None:
-                notices.append(NO_PLOTS)
-                (out / "scores.png").unlink(missing_ok=True)  # an older run's would no longer be this class
-            else:
-                write_atomic(out / "scores.png", png)
-                files.append(out / "scores.png")
+            files = write_class_files(course, out, {s: reports[s] for s in sorted(reports)}, notices)
     if resume and gradescope:
         for name in resumed:
             write_atomic(out / "gradescope" / f"{name}.json", render(reports[name], "gradescope"))
     ordered = {s: reports[s] for s in sorted(reports)}
     graded = sorted(set(by_student) - set(resumed))
     return BatchResult(out, ordered, graded, sorted(resumed), notes, stats, files, notices)
+
+
+def write_class_files(course: CourseDir, out: Path, reports: dict[str, Report],
+                      notices: list[str] | None = None) -> list[Path]:
+    """summary.csv, junit.xml, scores.png (where matplotlib is installed; else a notice, and an
+    older run's image is removed: it would no longer be this class) and report.html."""
+    from grader.classreport import class_report_html
+    from grader.reports import NO_PLOTS, scores_png, summary_csv, to_junit_batch, write_atomic
+
+    contents: dict[str, str | bytes | None] = {
+        "summary.csv": summary_csv(course, reports), "junit.xml": to_junit_batch(reports),
+        "scores.png": scores_png(course, reports),
+        "report.html": class_report_html(reports, course.exercise_ids, course.course.title)}
+    written = []
+    for name in CLASS_FILES:
+        data = contents[name]
+        if data is None:
+            (out / name).unlink(missing_ok=True)
+            if notices is not None:
+                notices.append(NO_PLOTS)
+            continue
+        write_atomic(out / name, data)
+        written.append(out / name)
+    return written
+
+
+def _read_report(path: Path) -> Report:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise ValueError("not a JSON object")
+    return report_from_json(data)
+
+
+REPORT_ERRORS = (OSError, ValueError, KeyError, TypeError)
+
+
+def load_report_file(path: Path) -> Report:
+    """One JSON report as `grade --format json` or `grade batch` wrote it; a usage error naming
+    the file when it is not one."""
+    try:
+        return _read_report(path)
+    except REPORT_ERRORS as exc:
+        raise UsageError(f"{path}: not a grade report ({type(exc).__name__}: {exc}); write one with "
+                         "`grade ... --format json --output FILE`") from None
+
+
+def load_reports(out: Path) -> dict[str, Report]:
+    """The per-student reports `grade batch` wrote into `out`, by student (`grade report`).
+    A file there that is not one is a usage error naming it: nothing is rebuilt without it."""
+    if not out.is_dir():
+        raise UsageError(f"{out}: no such folder; pass the --out folder of a `grade batch` run (default: grades/)")
+    reports: dict[str, Report] = {}
+    for path in sorted(out.glob("*.json")):
+        if path.name.startswith(".") or path.name in RESERVED:
+            continue
+        try:
+            reports[path.stem] = _read_report(path)
+        except REPORT_ERRORS as exc:
+            raise UsageError(f"{path}: not a report of grade batch ({type(exc).__name__}: {exc}); move it out of "
+                             f"{out} or grade again") from None
+    if not reports:
+        raise UsageError(f"{out}: no student reports (<student>.json) to build the class report from; "
+                         "run `grade batch SUBMISSIONS --out DIR` first")
+    return reports
 
 
 def summary_json(result: BatchResult) -> str:

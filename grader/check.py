@@ -9,7 +9,9 @@ reference's result; at least two hints per task.
 
 from __future__ import annotations
 
+import json
 import math
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -164,16 +166,17 @@ def _stray_solutions(course: CourseDir) -> list[str]:
             if path.stem not in listed and not path.stem.startswith("_")]
 
 
-def run_check(course: CourseDir, devices: tuple[str, ...] | None) -> int:
-    """Check the course and print the table; returns the exit code: 0 consistent, 1 problems
-    found, 2 an exercise file that cannot be loaded (a configuration error, as elsewhere)."""
+def run_check(course: CourseDir, devices: tuple[str, ...] | None, fmt: str = "table") -> int:
+    """Check the course and print the table (or, with fmt="json", `check_json` on stdout); returns
+    the exit code: 0 consistent, 1 problems found, 2 an exercise file that cannot be loaded (a
+    configuration error, as elsewhere)."""
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
     from grader.grading import available_devices
 
-    console = Console(highlight=False, stderr=False)
+    console = Console(highlight=False, stderr=fmt != "table")  # JSON keeps stdout for itself
     layout = [str(p) for p in course.check_layout()] + _stray_solutions(course)
     checks = []
     with console.status("checking exercises...") as status:
@@ -183,8 +186,14 @@ def run_check(course: CourseDir, devices: tuple[str, ...] | None) -> int:
     broken = [p for c in checks if c.broken for p in c.problems]
     # a file that cannot be loaded is reported once, in its row, not again for its notebook
     extra = [p for p in _notebook_problems(course, console) if not any(b in p for b in broken)]
+    all_problems = layout + extra + [p for c in checks for p in c.problems]
+    code = (2 if broken else 1) if all_problems else 0
+    shown_devices = list(devices or available_devices())
+    if fmt == "json":
+        sys.stdout.write(check_json(course, shown_devices, checks, layout + extra, code))
+        return code
     table = Table(title=f"grade check: {escape(course.course.title)} "
-                        f"(devices: {', '.join(devices or available_devices())})", title_justify="left")
+                        f"(devices: {', '.join(shown_devices)})", title_justify="left")
     for col in ("exercise", "solution", "stub", "problems"):
         table.add_column(col)
     for c in checks:
@@ -193,14 +202,28 @@ def run_check(course: CourseDir, devices: tuple[str, ...] | None) -> int:
         problems = "\n".join(c.problems) or "[green]ok[/]"
         table.add_row(c.ex_id, sol, stub, escape(problems) if c.problems else problems)
     console.print(table)
-    all_problems = layout + extra + [p for c in checks for p in c.problems]
     for p in layout + extra:
         console.print(f"[red]✘[/] {escape(p)}")
     if all_problems:
         console.print(f"[red bold]{len(all_problems)} problem(s) found[/]")
-        return 2 if broken else 1
+        return code
     console.print("[green bold]✔ course is consistent[/]")
     return 0
+
+
+def check_json(course: CourseDir, devices: list[str], checks: list[ExerciseCheck], course_problems: list[str],
+               code: int) -> str:
+    """`grade check --format json` (version 1): per exercise, the reference's and the stub's
+    scores and the problems found; problems of the course as a whole; the exit code."""
+    def score(report: ExerciseReport | None) -> dict[str, float] | None:
+        return None if report is None else {"score": report.score, "max_score": report.max_score}
+
+    exercises = [{"exercise": c.ex_id, "loaded": not c.broken, "solution": score(c.solution), "stub": score(c.stub),
+                  "variant": score(c.variant), "problems": c.problems} for c in checks]
+    data = {"version": 1, "course": course.course.title, "devices": devices, "ok": code == 0, "exit_code": code,
+            "problems": course_problems, "exercises": exercises,
+            "problem_count": len(course_problems) + sum(len(c.problems) for c in checks)}
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
 def _notebook_problems(course: CourseDir, console: Any) -> list[str]:

@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # imported when a command runs: `grade --help` and `--version
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-FORMATS = ("table", "json", "junit", "gradescope")
+FORMATS = ("table", "json", "junit", "gradescope", "classroom")
 
 
 def course_option(fn: F) -> F:
@@ -290,32 +290,39 @@ def all_cmd(workspace: Path | None, course_path: Path | None, fmt: str, output: 
 @cli.command("list")
 @workspace_option
 @course_option
-def list_cmd(workspace: Path | None, course_path: Path | None) -> None:
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="A table, or JSON for scripts (README: `grade list --format json`).")
+def list_cmd(workspace: Path | None, course_path: Path | None, fmt: str) -> None:
     """Exercises with title, points and your latest score."""
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
-
     course = _open(course_path, workspace)
-    table = Table(title=escape(course.course.title), title_justify="left")
-    for col in ("exercise", "title", "points", "your score"):
-        table.add_column(col)
+    rows: list[dict[str, Any]] = []
     for ex_id in course.exercise_ids:
         exercise = course.exercise(ex_id)
         state = _load_state(course, ex_id)
         stub = course.stub_file(ex_id)
-        if not stub.exists():
-            score = "[dim]not started[/]"
-        elif state is None:
-            score = "[dim]not graded yet[/]"
-        else:
-            rep = state.get("report", {})
-            score = f"{rep.get('score', 0):g}/{rep.get('max_score', 0):g}"
-            if state.get("hash") != _source_hash(stub):
-                score += " [dim](changed since; run grade again)[/]"
-            elif rep.get("score") == rep.get("max_score"):
-                score = f"[green]{score} ✔[/]"
-        table.add_row(ex_id, escape(exercise.title), f"{exercise.max_score:g}", score)
+        rep = (state or {}).get("report", {})
+        status = ("not started" if not stub.exists() else "not graded" if state is None
+                  else "changed" if state.get("hash") != _source_hash(stub) else "graded")
+        rows.append({"exercise": ex_id, "title": exercise.title, "max_score": exercise.max_score, "status": status,
+                     "score": rep.get("score") if state is not None else None,
+                     "graded_max_score": rep.get("max_score") if state is not None else None})
+    if fmt == "json":
+        data = {"version": 1, "course": course.course.title, "exercises": rows}
+        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        return
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=escape(course.course.title), title_justify="left")
+    for col in ("exercise", "title", "points", "your score"):
+        table.add_column(col)
+    for row in rows:
+        score = f"{row['score'] or 0:g}/{row['graded_max_score'] or 0:g}"
+        shown = {"not started": "[dim]not started[/]", "not graded": "[dim]not graded yet[/]",
+                 "changed": f"{score} [dim](changed since; run grade again)[/]",
+                 "graded": f"[green]{score} ✔[/]" if row["score"] == row["graded_max_score"] else score}
+        table.add_row(row["exercise"], escape(row["title"]), f"{row['max_score']:g}", shown[row["status"]])
     Console(highlight=False).print(table)
 
 
@@ -410,12 +417,14 @@ def render_cmd(out: Path | None, nbgrader_dir: Path | None, force: bool, student
 @cli.command("check")
 @click.option("--devices", help="Comma-separated devices to check (default: all available).")
 @course_option
-def check_cmd(devices: str | None, course_path: Path | None) -> None:
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="A table, or JSON for scripts and CI (README: `grade check --format json`).")
+def check_cmd(devices: str | None, course_path: Path | None, fmt: str) -> None:
     """Instructor's self-check: YAML valid, solutions full marks, stubs 0, notebooks valid."""
     from grader.check import run_check
 
     course = _open(course_path, None)
-    sys.exit(run_check(course, _options(devices, None, None).devices))
+    sys.exit(run_check(course, _options(devices, None, None).devices, fmt=fmt))
 
 
 @cli.command("schema")
@@ -557,6 +566,36 @@ def batch_cmd(submissions: Path | None, out: Path | None, jobs: int | None, resu
             _info(f"error: {problem}")
         sys.exit(2)
     sys.exit(0)
+
+
+@cli.command("report")
+@click.argument("out", required=False, type=click.Path(path_type=Path))
+@click.option("--course", "course_path", type=click.Path(path_type=Path),
+              help="Course folder or its course.yaml (default: found upward from here).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+              help="With a REPORT.json: the format to render it in.")
+@click.option("--output", type=click.Path(path_type=Path, dir_okay=False),
+              help="With a REPORT.json: write to FILE (atomically) instead of standard output.")
+def report_cmd(out: Path | None, course_path: Path | None, fmt: str, output: Path | None) -> None:
+    """Rebuild report.html, summary.csv, junit.xml and scores.png in OUT (default: grades/)
+    from the <student>.json files `grade batch` wrote there, without grading again; or render
+    one saved JSON report (OUT=REPORT.json) in another --format."""
+    from grader import batch
+
+    if out is not None and out.is_file():
+        emit(batch.load_report_file(out), fmt, output)
+        return
+    if output is not None or fmt != "table":
+        raise UsageError("--format and --output go with a REPORT.json; for a folder, grade report rebuilds its files")
+    course = _open(course_path, None)
+    folder = out or Path("grades")
+    reports = batch.load_reports(folder)
+    notices: list[str] = []
+    for path in batch.write_class_files(course, folder, reports, notices):
+        click.echo(f"wrote {path}")
+    for notice in notices:
+        _info(f"note: {notice}")
+    _info(f"class report of {len(reports)} student(s): {folder / 'report.html'}")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -280,7 +280,7 @@ def grade_source(course: CourseDir, ex_id: str, source: str, filename: str,
         judgement = judge_task(p.spec, refs.get(i, []), run.status, run.result, run.detail)
         score = p.task.points if judgement.status == "passed" else 0.0
         results.append(TaskResult(p.task.name, score, p.task.points, judgement.status, judgement.feedback,
-                                  judgement.devices))
+                                  judgement.devices, run.seconds))
     return ExerciseReport(exercise=ex_id, title=exercise.title, tasks=tuple(results), output=outcome.output,
                           isolation=outcome.isolation, seconds=time.monotonic() - started, student=opts.student)
 

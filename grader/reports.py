@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -92,29 +93,50 @@ def write_atomic(path: Path, data: str | bytes) -> None:
 
 def _junit_suite(ex: ExerciseReport, name: str, classname: str) -> ET.Element:
     """One <testsuite> per exercise, one <testcase> per task, in the order of the common JUnit
-    schema (properties, testcase*, system-out)."""
+    schema (properties, testcase*, system-out). A task's feedback is its <failure> or <error>
+    text, once; its time is the task's own; `file`/`line` point at the student's file where
+    the feedback names a line of it (annotations in CI). Property names carry the suite's name:
+    readers that merge the properties of all suites (xunitparser) refuse a name twice."""
     import xml.etree.ElementTree as ET
 
     failures = sum(t.status == "failed" for t in ex.tasks)
-    errors = sum(t.status in ("error", "timeout") for t in ex.tasks)
+    errors = sum(t.status != "failed" and t.status != "passed" for t in ex.tasks)
     suite = ET.Element("testsuite", name=name, tests=str(len(ex.tasks)), failures=str(failures),
                        errors=str(errors), skipped="0", time=f"{ex.seconds:.3f}")
     props = ET.SubElement(suite, "properties")
     for key, value in (("score", _points(ex.score)), ("max_score", _points(ex.max_score)),
                        ("isolation", ex.isolation)):
-        ET.SubElement(props, "property", name=key, value=value)
+        ET.SubElement(props, "property", name=f"{name}.{key}", value=value)
     for t in ex.tasks:
-        case = ET.SubElement(suite, "testcase", name=t.name, classname=classname, time="0")
+        case = ET.SubElement(suite, "testcase", name=t.name, classname=classname, time=f"{t.seconds:.3f}")
+        where = student_location(t.feedback)
+        if where is not None:
+            case.set("file", where[0])
+            case.set("line", str(where[1]))
         first = t.feedback.splitlines()[0] if t.feedback.strip() else t.status
-        if t.status == "failed":
-            ET.SubElement(case, "failure", message=_xml_text(first[:500]), type="failed").text = _xml_text(t.feedback)
-        elif t.status in ("error", "timeout"):
-            ET.SubElement(case, "error", message=_xml_text(first[:500]), type=t.status).text = _xml_text(t.feedback)
-        out = f"{_points(t.score)}/{_points(t.max_score)} points" + (f"\n{t.feedback}" if t.feedback else "")
-        ET.SubElement(case, "system-out").text = _xml_text(out)
+        if t.status != "passed":
+            ET.SubElement(case, "failure" if t.status == "failed" else "error", message=_xml_text(first[:500]),
+                          type=t.status).text = _xml_text(t.feedback)
+        ET.SubElement(case, "system-out").text = f"{_points(t.score)}/{_points(t.max_score)} points"
     if ex.output:
         ET.SubElement(suite, "system-out").text = _xml_text(ex.output)
     return suite
+
+
+_FRAME = re.compile(r'File "([^"\n]+)", line (\d+)|\(([^(),\n]+), line (\d+)\)')
+
+
+def student_location(feedback: str) -> tuple[str, int] | None:
+    """The innermost line of the student's file that the feedback names (a traceback frame,
+    or a SyntaxError's `(exercise3.py, line 8)`); None when it names none. Only a bare `.py`
+    name is the student's: the grader's own files never appear as one, and a path a student
+    wrote into an exception message cannot point CI at another file."""
+    found = None
+    for m in _FRAME.finditer(feedback):
+        file, line = (m[1], m[2]) if m[1] else (m[3], m[4])
+        if re.fullmatch(r"[\w.-]+\.py", file):
+            found = (file, int(line))
+    return found
 
 
 def _xml_text(text: str) -> str:
@@ -165,6 +187,31 @@ def to_gradescope(report: Report) -> str:
             "output": output, "output_format": "text", "visibility": "visible", "stdout_visibility": "hidden",
             "tests": tests}
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+# ---------------------------------------------------------------- GitHub Classroom
+
+def to_classroom(report: Report) -> str:
+    """The result of a GitHub Classroom autograding runner (what `autograding-command-grader`
+    hands to `autograding-grading-reporter`, base64-encoded): one test per task with its own
+    score, so the reporter posts "Points <score>/<max>" on the check run, which Classroom shows."""
+    tests = []
+    exercises = exercises_of(report)
+    for ex in exercises:
+        for t in ex.tasks:
+            where = student_location(t.feedback)
+            tests.append({"name": f"{ex.exercise}: {t.name}", "status": _CLASSROOM_STATUS.get(t.status, "error"),
+                          "message": t.feedback, "test_code": f"grade {ex.exercise}",
+                          "filename": where[0] if where else "", "line_no": where[1] if where else 0,
+                          "execution_time": f"{t.seconds:.3f}s", "score": t.score})
+    status = "pass" if all(t["status"] == "pass" for t in tests) else (
+        "error" if any(t["status"] == "error" for t in tests) else "fail")
+    data = {"version": 1, "status": status, "max_score": report.max_score, "tests": tests}
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+_CLASSROOM_STATUS = {"passed": "pass", "failed": "fail"}
+"""Anything else (error, timeout, grader_error) is the runner's `error`."""
 
 
 # ---------------------------------------------------------------- a class (grade batch)
@@ -256,7 +303,7 @@ def print_batch_summary(course: CourseDir, reports: Mapping[str, Report], *, con
     con.print(table)
 
 
-RENDERERS = {"json": to_json, "junit": to_junit, "gradescope": to_gradescope}
+RENDERERS = {"json": to_json, "junit": to_junit, "gradescope": to_gradescope, "classroom": to_classroom}
 
 
 def render(report: Report, fmt: str) -> str:

@@ -18,10 +18,12 @@ class TaskResult:
     """One of `passed`, `failed`, `error`, `timeout`."""
     feedback: str = ""
     devices: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+    """Wall time of the task in the child (0 when it never ran); JUnit's per-testcase time."""
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "score": self.score, "max_score": self.max_score, "status": self.status,
-                "feedback": self.feedback, "devices": dict(self.devices)}
+                "feedback": self.feedback, "devices": dict(self.devices), "time_s": round(self.seconds, 3)}
 
 
 @dataclass(frozen=True)

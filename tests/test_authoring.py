@@ -215,6 +215,29 @@ def test_grade_check_command_fails_with_located_problems(tiny: CourseDir) -> Non
     assert "problem(s) found" in out and "Traceback" not in proc.stderr
 
 
+def test_grade_check_json_says_the_same_for_scripts(tiny: CourseDir, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`grade check --format json`: the documented shape on stdout (nothing else), same exit code."""
+    write_exercise(tiny.root, "exercise1", BAD_EXPECTED)
+    write_exercise(tiny.root, "exercise2")
+    monkeypatch.setenv("GRADER_ISOLATION", "process")
+    monkeypatch.chdir(tiny.root)
+    result = CliRunner().invoke(cli, ["check", "--devices", "cpu", "--format", "json"])
+    assert result.exit_code == 1, result.output
+    data = json.loads(result.stdout)
+    assert set(data) == {"version", "course", "devices", "ok", "exit_code", "problems", "exercises", "problem_count"}
+    assert (data["version"], data["course"], data["devices"], data["ok"], data["exit_code"]) == \
+           (1, "Tiny course", ["cpu"], False, 1)
+    assert data["problems"] == ["exercises/exercise2.yaml: not listed in course.yaml; add 'exercise2' to its exercises",
+                                "solutions/exercise2.py: not listed in course.yaml; add 'exercise2' to its exercises "
+                                "or remove the file"]
+    (ex1,) = data["exercises"]
+    full = {"score": 1.0, "max_score": 1.0}
+    assert (ex1["exercise"], ex1["loaded"], ex1["solution"], ex1["stub"], ex1["variant"]) == \
+           ("exercise1", True, full, {"score": 0.0, "max_score": 1.0}, full)
+    assert len(ex1["problems"]) == 1 and "disagrees with the reference solution" in ex1["problems"][0]
+    assert data["problem_count"] == len(data["problems"]) + 1
+
+
 def test_grade_check_exits_2_on_an_exercise_file_it_cannot_load(tiny: CourseDir) -> None:
     """A broken YAML is a configuration error (exit 2, as for `grade exercise1`), reported once."""
     (tiny.root / "exercises" / "exercise1.yaml").write_text("format_version: 1\ntitle: [unclosed\n")

@@ -179,6 +179,8 @@ def test_grade_batch_grades_a_class_and_resumes(tmp_path: Path) -> None:
     junit = validate_junit((out / "junit.xml").read_text())
     assert len(list(junit)) == 9  # a suite per student and exercise
     assert (out / "scores.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    page = (out / "report.html").read_text()  # the class at a glance (in a browser: test_class_report.py)
+    assert "<p class=\"note\">8 students, 2 exercises" in page and 'id="student-mallory"' in page
 
     # bob fixes his file: --resume grades him alone, keeps everyone else's report; where matplotlib
     # (an optional dependency) is missing, there is no scores.png and a note says why

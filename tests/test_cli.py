@@ -67,6 +67,15 @@ def test_stub_is_rendered_once_graded_zero_and_never_overwritten(tmp_path: Path)
     stub.write_text(mine + "# an edit\n", encoding="utf-8")
     relisted = run_grade("list", "--workspace", str(ws))
     assert "6/6 (changed since; run grade again)" in relisted.stdout
+    as_json = run_grade("list", "--workspace", str(ws), "--format", "json")
+    assert as_json.returncode == 0, as_json.stderr
+    listing = _json(as_json.stdout)
+    assert (listing["version"], listing["course"]) == (1, course.course.title)
+    assert [e["exercise"] for e in listing["exercises"]] == course.exercise_ids
+    by_id = {e["exercise"]: e for e in listing["exercises"]}
+    assert by_id["exercise3"] == {"exercise": "exercise3", "title": course.exercise("exercise3").title,
+                                  "max_score": 6.0, "status": "changed", "score": 6.0, "graded_max_score": 6.0}
+    assert (by_id["exercise1"]["status"], by_id["exercise1"]["score"]) == ("not started", None)
 
 
 def test_hints_come_one_at_a_time(tmp_path: Path) -> None:

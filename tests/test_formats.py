@@ -4,6 +4,8 @@ results.json (checked against tests/schemas/gradescope_results.schema.json)."""
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import os
 import shlex
@@ -11,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +24,7 @@ from conftest import ROOT, SCENARIOS, run_grade
 from junitparser import Error, Failure, JUnitXml
 
 from grader.cli import main
-from grader.reports import to_gradescope, to_junit, to_junit_batch
+from grader.reports import to_classroom, to_gradescope, to_junit, to_junit_batch
 from grader.results import CourseReport, ExerciseReport, TaskResult
 
 SCHEMA = json.loads((Path(__file__).parent / "schemas" / "gradescope_results.schema.json").read_text())
@@ -105,8 +108,10 @@ def _report(student: str | None = None) -> ExerciseReport:
         TaskResult("good", 2.0, 2.0, "passed", "", {"cpu": "passed", "meta": "passed"}),
         TaskResult("wrong", 0.0, 3.0, "failed", "[values] on cpu: expected <1 & 2>, got \"3\"\nsecond line",
                    {"cpu": "failed"}),
-        TaskResult("broken", 0.0, 1.0, "error", "ZeroDivisionError: \x00\x1b[31m", {"cpu": "error"}),
-        TaskResult("slow", 0.0, 4.0, "timeout", "took longer than 1 s", {"cpu": "timeout"}),
+        TaskResult("broken", 0.0, 1.0, "error", "[exception] on cpu, case 1 (x=1): ZeroDivisionError: \x00\x1b[31m\n"
+                   '  File "exercise9.py", line 3, in helper\n    1 / 0\n  File "exercise9.py", line 7, in broken\n'
+                   "    return helper()", {"cpu": "error"}, 0.042),
+        TaskResult("slow", 0.0, 4.0, "timeout", "took longer than 1 s", {"cpu": "timeout"}, 1.5),
     )
     return ExerciseReport("exercise9", "Everything at once", tasks, output="printed \x07 <b>", seconds=0.25,
                           student=student)
@@ -123,6 +128,10 @@ def test_every_status_renders_as_valid_junit_and_gradescope() -> None:
     assert cases["wrong"].result[0].message.startswith("[values] on cpu: expected <1 & 2>")
     assert isinstance(cases["broken"].result[0], Error) and isinstance(cases["slow"].result[0], Error)
     assert cases["slow"].result[0].type == "timeout"
+    assert [case.time for case in cases.values()] == [0.0, 0.0, 0.042, 1.5]
+    where = {case.name: (case._elem.get("file"), case._elem.get("line")) for case in cases.values()}
+    assert where["broken"] == ("exercise9.py", "7")  # the innermost frame of the student's file
+    assert where["wrong"] == where["slow"] == (None, None)
     doc = json.loads(to_gradescope(report))
     validate_gradescope(doc)
     assert doc["score"] == 2.0
@@ -130,6 +139,36 @@ def test_every_status_renders_as_valid_junit_and_gradescope() -> None:
         ("exercise9: good", 2.0, 2.0, "passed"), ("exercise9: wrong", 0.0, 3.0, "failed"),
         ("exercise9: broken", 0.0, 1.0, "failed"), ("exercise9: slow", 0.0, 4.0, "failed")]
     assert "second line" in doc["tests"][1]["output"]
+    classroom = json.loads(to_classroom(report))
+    assert (classroom["version"], classroom["status"], classroom["max_score"]) == (1, "error", 10.0)
+    assert [(t["name"], t["status"], t["score"], t["line_no"], t["execution_time"]) for t in classroom["tests"]] == [
+        ("exercise9: good", "pass", 2.0, 0, "0.000s"), ("exercise9: wrong", "fail", 0.0, 0, "0.000s"),
+        ("exercise9: broken", "error", 0.0, 7, "0.042s"), ("exercise9: slow", "error", 0.0, 0, "1.500s")]
+    assert classroom["tests"][1]["message"] == report.tasks[1].feedback
+
+
+def test_junit_says_each_feedback_once_and_strict_readers_take_a_class() -> None:
+    """xunitparser merges the properties of every suite and refuses a name twice; each
+    feedback is in its <failure>/<error> only; a status it does not know is an <error>."""
+    xunitparser = pytest.importorskip("xunitparser")
+    wrong = _report().tasks[1].feedback  # its first line is also the <failure>'s message, as JUnit has it
+    odd = TaskResult("judge", 0.0, 1.0, "grader_error", "the grader could not grade this task")
+    carol = ExerciseReport("exercise9", "Everything at once", (*_report().tasks, odd), student="carol")
+    alice = CourseReport((_report(), replace(_report(), exercise="exercise8")), student="alice")
+    text = to_junit_batch({"alice": alice, "bob": _report("bob"), "carol": carol})
+    validate_junit(text)
+    root = ET.fromstring(text.encode())
+    assert wrong.endswith("\nsecond line") and text.count("second line") == 4  # once per suite with the task
+    props = [p.get("name") for p in root.iter("property")]
+    assert len(props) == len(set(props)) and "bob.exercise9.score" in props
+    judge = [c for c in root.iter("testcase") if c.get("name") == "judge"]
+    assert [child.tag for child in judge[0]] == ["error", "system-out"]
+    assert judge[0].find("error").get("type") == "grader_error"  # type: ignore[union-attr]
+    suites, result = xunitparser.parse(io.StringIO(text))
+    assert result.testsRun == 3 * 4 + 5
+    assert len(result.failures) == 4 and len(result.errors) == 3 * 2 + 3
+    failed = {str(test) for test, _ in result.failures}
+    assert "wrong (carol.exercise9)" in failed
 
 
 def test_several_exercises_and_a_class_render_one_suite_per_exercise() -> None:
@@ -212,20 +251,43 @@ def test_gradescope_run_autograder_writes_results_json(tmp_path: Path) -> None:
 
 
 def test_github_classroom_workflow_grades_the_student_repository(tmp_path: Path) -> None:
-    """The workflow's grade step, run as written in a student's checkout with the course beside it."""
+    """The workflow's steps, run as written in a student's checkout with the course beside it:
+    one grading, then JUnit and the Classroom runner result from its JSON, whose points add up
+    as GitHub's autograding-grading-reporter adds them ("Points <score>/<max>")."""
     workflow = yaml.safe_load((ROOT / "examples" / "github-classroom" / "grade.yml").read_text())
-    steps = workflow["jobs"]["grade"]["steps"]
-    (command,) = [s["run"] for s in steps if "run" in s and s["run"].startswith("grade ")]
-    assert "--format junit --output reports/junit.xml" in command
-    publish = steps[-1]
-    assert publish["if"] == "always()" and publish["with"]["report_paths"] == "reports/junit.xml"
+    job = workflow["jobs"]["run-autograding-tests"]
+    assert (workflow["name"], job["name"]) == ("Autograding Tests", "Autograding Tests")
+    steps = {s.get("name"): s for s in job["steps"]}
+    reporter = steps["Autograding Reporter"]
+    assert reporter["uses"].startswith("classroom-resources/autograding-grading-reporter@")
+    runner = reporter["with"]["runners"]
+    assert reporter["env"] == {f"{runner.upper()}_RESULTS": "${{ steps.points.outputs.result }}"}
+    assert steps["Show the result"]["with"]["report_paths"] == "reports/junit.xml"
     (tmp_path / ".course").symlink_to(ROOT)
     (tmp_path / "exercise3.py").write_text((SCENARIOS / "exercise3/analytic_formula/submission.py").read_text())
-    argv = shlex.split(command)
-    proc = subprocess.run([sys.executable, "-m", "grader", *argv[1:], "--devices", "cpu,meta"], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=300)
+    bin_dir = tmp_path / "bin"  # `grade` as pip installs it, running this checkout
+    bin_dir.mkdir()
+    (bin_dir / "grade").write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} -m grader "$@"\n')
+    (bin_dir / "grade").chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "PYTHONPATH": str(ROOT),
+           "GITHUB_OUTPUT": str(tmp_path / "github_output")}
+    grade = shlex.split(steps["Grade"]["run"]) + ["--devices", "cpu,meta"]
+    proc = subprocess.run(grade, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 1, proc.stderr  # graded, not full marks: the job shows red
+    proc = subprocess.run(["bash", "-e", "-c", steps["Points and test report"]["run"]], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    graded = json.loads((tmp_path / "reports" / "grade.json").read_text())
     xml = validate_junit((tmp_path / "reports" / "junit.xml").read_text())
     suites = {suite.name: suite for suite in xml}
     assert "exercise3" in suites and "exercise1" in suites
     assert all(isinstance(case.result[0], Failure) for case in suites["exercise3"])
+    (line,) = (tmp_path / "github_output").read_text().splitlines()
+    assert line.startswith("result=")
+    result = json.loads(base64.b64decode(line.removeprefix("result=")))
+    total = sum(test["score"] for test in result["tests"])  # as the reporter's NotifyClassroom sums them
+    assert f"Points {total:g}/{result['max_score']:g}" == f"Points {graded['score']:g}/{graded['max_score']:g}"
+    assert result["version"] == 1 and result["status"] == "fail"
+    tests = {t["name"]: t for t in result["tests"]}
+    assert tests["exercise3: cube_grad"]["status"] == "fail" and "use autograd" in tests["exercise3: cube_grad"][
+        "message"]
