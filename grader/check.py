@@ -20,6 +20,7 @@ from grader.compare import Tolerance, compare_values
 from grader.course import CourseDir
 from grader.errors import ConfigError, GraderError
 from grader.loader import display_path
+from grader.probes import probe_findings, probe_problems
 from grader.results import ExerciseReport
 
 MIN_HINTS = 2
@@ -153,6 +154,10 @@ def check_exercise(course: CourseDir, ex_id: str, devices: tuple[str, ...] | Non
     except GraderError as exc:
         result.problems.append(str(exc))
         return result
+    try:
+        result.problems.extend(probe_problems(probe_findings(course, ex_id, devices), where))
+    except GraderError as exc:
+        result.problems.append(str(exc))
     solution_file = display_path(course.solution_file(ex_id))
     for t in result.solution.tasks:
         if t.status != "passed":
