@@ -213,6 +213,7 @@ _TEMPLATES = {
     "dict_type": "must be a mapping",
     "model_type": "must be a mapping of keys",
     "too_short": "must have at least {min_length} item(s)",
+    "string_too_short": "must not be empty",
     "tuple_type": "must be a list",
 }
 

@@ -305,8 +305,11 @@ class MaxTorchOps(Strict):
 
     kind: Literal["max_torch_ops"]
     """Names the rule."""
-    limit: int = Field(ge=1)
+    limit: int = Field(ge=0)
     """Operations allowed per call; pick it well below the size of the largest case."""
+    count: Literal["all", "writes"] = "all"
+    """`all`: every operation; `writes`: only those that write into a tensor (`mul_`, `copy_`,
+    `out=`, item assignment), e.g. `limit: 0` when the change must be made through NumPy."""
     feedback: str
     """What the student reads when the function ran more operations (say how to vectorise)."""
 

@@ -172,6 +172,10 @@ tasks:
     cases:
       - args: {x: 7}
 """
+LOOSE = EXERCISE_TEMPLATE.format(schema_line="", title="t", ex_id="x").replace("    points: 1\n",
+                                                                              "    points: 1\n    rtol: 1.0\n")
+STALE = EXERCISE_TEMPLATE.format(schema_line="", title="t", ex_id="x").replace(
+    "    points: 1\n", "    points: 1\n    probes_exempt: {constant: a constant is right here}\n")
 VARIANT_BREAKS = EXERCISE_TEMPLATE.format(schema_line="", title="t", ex_id="x").replace(
     "shape: [{randint: [1, 6]}, 4]", "shape: [5]")
 
@@ -185,12 +189,27 @@ VARIANT_BREAKS = EXERCISE_TEMPLATE.format(schema_line="", title="t", ex_id="x").
     (QUIZ, "def same(x):\n    return x\n", "the unedited stub scores 1 (tasks: q1); it must score 0"),
     (VARIANT_BREAKS, SOLUTION_TEMPLATE.format(ex_id="x", title="t").replace("return 2 * x", "return 2 * x.view(-1, 4)"),
      "raised RuntimeError"),
+    (LOOSE, None, "exercise1.yaml:8: tasks[0]: double passes with a wrong answer (returning its input `x` "
+                  "unchanged); add a case or rule that fails it, or exempt it with `probes_exempt: {input: why}`"),
+    (LOOSE, None, "double passes with a wrong answer (returning zeros_like of the expected result)"),
+    (STALE, None, "exercise1.yaml:8: tasks[0]: double exempts the probe 'constant', which fails it anyway (or does "
+                  "not apply); remove it from `probes_exempt`"),
 ], ids=["expected disagrees", "one hint", "duplicate task names", "fails on a device", "stub scores",
-        "variant breaks the reference"])
+        "variant breaks the reference", "probe input passes", "probe zeros passes", "stale probe exemption"])
 def test_check_reports(tiny: CourseDir, yaml_text: str | None, solution: str | None, message: str) -> None:
     write_exercise(tiny.root, "exercise1", yaml_text, solution)
     problems = check_exercise(CourseDir.open(tiny.root), "exercise1", ("cpu", "meta")).problems
     assert any(message in p for p in problems), problems
+
+
+def test_a_probe_exempted_with_a_reason_is_not_reported(tiny: CourseDir) -> None:
+    exempt = LOOSE.replace("    rtol: 1.0\n", "    rtol: 1.0\n    probes_exempt: {input: a, zeros: b}\n")
+    write_exercise(tiny.root, "exercise1", exempt)
+    problems = check_exercise(CourseDir.open(tiny.root), "exercise1", ("cpu",)).problems
+    assert not [p for p in problems if "probe" in p], problems
+    with pytest.raises(ConfigError, match=r"probes_exempt.input: must not be empty"):
+        write_exercise(tiny.root, "exercise1", exempt.replace("input: a,", "input: '',"))
+        load_model(tiny.root / "exercises" / "exercise1.yaml", Exercise)
 
 
 def test_check_reports_layout_problems(tiny: CourseDir) -> None:
