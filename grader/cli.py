@@ -174,13 +174,21 @@ def all_cmd(workspace: Path | None, course_path: Path | None, fmt: str, output: 
     from grader.results import CourseReport
 
     course = _open(course_path, workspace)
-    for ex_id in course.exercise_ids:
-        course.exercise(ex_id)  # every YAML file valid before the first exercise is graded
+    ids, broken = course.loadable()  # every YAML file read before the first exercise is graded
     opts = _options(devices, timeout, student)
-    reports = tuple(grade_exercise(course, ex_id, opts) for ex_id in course.exercise_ids)
+    reports = tuple(grade_exercise(course, ex_id, opts) for ex_id in ids)
     report = CourseReport(reports, student=student)
     emit(report, fmt, output)
+    _exit_broken(broken, "not graded")
     _exit_for(report)
+
+
+def _exit_broken(broken: dict[str, ConfigError], what: str) -> None:
+    """Name each exercise whose file cannot be loaded (after the others were served) and exit 2."""
+    for ex_id, exc in broken.items():
+        click.echo(f"{ex_id} {what}: {exc}", err=True)
+    if broken:
+        sys.exit(2)
 
 
 @cli.command("list")
@@ -196,7 +204,11 @@ def list_cmd(workspace: Path | None, course_path: Path | None) -> None:
     table = Table(title=escape(course.course.title), title_justify="left")
     for col in ("exercise", "title", "points", "your score"):
         table.add_column(col)
+    ids, broken = course.loadable()
     for ex_id in course.exercise_ids:
+        if ex_id not in ids:
+            table.add_row(ex_id, "[red]cannot be loaded (see below)[/]", "-", "-")
+            continue
         exercise = course.exercise(ex_id)
         state = _load_state(course, ex_id)
         stub = course.stub_file(ex_id)
@@ -213,6 +225,7 @@ def list_cmd(workspace: Path | None, course_path: Path | None) -> None:
                 score = f"[green]{score} ✔[/]"
         table.add_row(ex_id, escape(exercise.title), f"{exercise.max_score:g}", score)
     Console(highlight=False).print(table)
+    _exit_broken(broken, "cannot be loaded")
 
 
 @cli.command("hint")

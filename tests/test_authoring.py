@@ -263,3 +263,19 @@ def test_a_solution_error_in_check_is_reported_not_raised(tiny: CourseDir) -> No
     with pytest.raises(ConfigError):
         (tiny.root / "exercises" / "exercise1.yaml").write_text("format_version: 1\ntitle: t\n")
         load_model(tiny.root / "exercises" / "exercise1.yaml", Exercise)
+
+
+def test_a_broken_exercise_file_does_not_lock_students_out_of_the_others(tiny: CourseDir) -> None:
+    """`grade list` lists the others and `grade all` grades them; the broken one is named (exit 2)."""
+    tiny.course_file.write_text(COURSE_YAML + "  - exercise2\n")
+    (tiny.root / "exercises" / "exercise2.yaml").write_text("format_version: 1\ntitle: [unclosed\n")
+    (tiny.root / "solutions" / "exercise2.py").write_text("")
+    message = "exercises/exercise2.yaml:3: invalid YAML: expected ',' or ']', but got '<stream end>'"
+    listed = run_grade("list", cwd=tiny.root, env=PROCESS_MODE)
+    assert listed.returncode == 2 and "Traceback" not in listed.stderr, listed.stderr
+    assert "exercise1" in listed.stdout and "cannot be loaded" in listed.stdout
+    assert listed.stderr.strip() == f"exercise2 cannot be loaded: {message}"
+    graded = run_grade("all", "--devices", "cpu", "--format", "json", cwd=tiny.root, env=PROCESS_MODE)
+    assert graded.returncode == 2 and f"exercise2 not graded: {message}" in graded.stderr, graded.stderr
+    report = json.loads(graded.stdout)
+    assert [e["exercise"] for e in report["exercises"]] == ["exercise1"] and report["max_score"] == 1.0
