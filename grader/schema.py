@@ -22,6 +22,8 @@ from pydantic import (
     model_validator,
 )
 
+from grader.errors import did_you_mean
+
 FORMAT_VERSION = 1
 
 DeviceName = Literal["cpu", "cuda", "mps", "meta"]
@@ -344,6 +346,26 @@ class Case(Strict):
     grader test code that chooses a device."""
 
 
+class LocatedValueError(ValueError):
+    """A validation error about a key below the model being validated: `path` leads from that
+    model to the key, so that the loader points at the key's own line."""
+
+    def __init__(self, message: str, *path: str | int) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+_NUMPY_NAMES = {"axis": "dim", "axes": "dims", "keepdims": "keepdim", "a": "input", "arr": "input",
+                "size": "shape", "shape": "size", "newshape": "shape"}
+"""NumPy's parameter names and torch's for the same thing, for "did you mean" on a case's arguments."""
+
+
+def _parameter_hint(arg: str, params: list[str]) -> str:
+    if _NUMPY_NAMES.get(arg) in params:
+        return f"; did you mean '{_NUMPY_NAMES[arg]}'?"
+    return did_you_mean(arg, params) or f"; its parameters are {', '.join(params) or 'none'}"
+
+
 class Task(Strict):
     """A function the student writes (`kind: function`) or a value they set
     (`kind: answer`, a quiz question checked live against the reference)."""
@@ -447,10 +469,11 @@ class Task(Strict):
                     raise ValueError(f"shares_memory names '{rule.with_}', which is not a parameter of "
                                      f"{self.name}{self.signature}")
             for i, case in enumerate(self.cases):
-                for arg in list(case.args) + list(case.variant):
-                    if arg not in params:
-                        raise ValueError(f"cases[{i}] passes '{arg}', which is not a parameter of "
-                                         f"{self.name}{self.signature}")
+                for where, args in (("args", case.args), ("variant", case.variant)):
+                    for arg in args:
+                        if arg not in params:
+                            raise LocatedValueError(f"not a parameter of {self.name}{self.signature}"
+                                                    f"{_parameter_hint(arg, params)}", "cases", i, where, arg)
         return self
 
     @property
