@@ -317,14 +317,17 @@ def render_cmd(out: Path | None, nbgrader_dir: Path | None, force: bool, student
 
 
 @cli.command("check")
+@click.argument("exercises", nargs=-1)
 @click.option("--devices", help="Comma-separated devices to check (default: all available).")
 @click.option("--course", "course_path", type=click.Path(path_type=Path))
-def check_cmd(devices: str | None, course_path: Path | None) -> None:
-    """Instructor's self-check: YAML valid, solutions full marks, stubs 0, notebooks valid."""
+def check_cmd(exercises: tuple[str, ...], devices: str | None, course_path: Path | None) -> None:
+    """Instructor's self-check of the course, or of the EXERCISES named (exercise3, 3 or ex3):
+    YAML valid, solutions full marks, stubs 0, no generic wrong answer scores, notebooks valid."""
     from grader.check import run_check
 
     course = _open(course_path, None)
-    sys.exit(run_check(course, _options(devices, None, None).devices))
+    only = [course.resolve_id(name) for name in exercises] or None
+    sys.exit(run_check(course, _options(devices, None, None).devices, only))
 
 
 @cli.command("schema")

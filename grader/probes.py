@@ -146,6 +146,26 @@ def _numel(value: Any) -> int:
 
 # ---------------------------------------------------------------- which probes are really wrong
 
+def unusable_result(value: object) -> str:
+    """Why the grader cannot use a reference's result ('' when it can): a type it cannot compare
+    (a NumPy array where a tensor is meant), or NaN / inf, which no student should have to match."""
+    if isinstance(value, torch.Tensor):
+        if (value.is_floating_point() or value.is_complex()) and not bool(torch.isfinite(value).all()):
+            return "returns NaN or inf"
+        return ""
+    if isinstance(value, (tuple, list)):
+        return next((p for p in map(unusable_result, value) if p), "")
+    if isinstance(value, float):
+        return "" if math.isfinite(value) else "returns NaN or inf"
+    if value is None or isinstance(value, (bool, int, str, torch.dtype)):
+        return ""
+    kind = type(value)
+    name = f"{kind.__module__}.{kind.__qualname__}".removeprefix("builtins.")
+    fix = "; return torch.from_numpy(...) of it" if name == "numpy.ndarray" else ""
+    return f"returns a {name}, not a tensor{fix}"
+
+
+
 def _transform(name: str, value: Any) -> Any:
     """The parent's version of a probe's transformation, to see whether it changes anything."""
     def each(v: Any) -> Any:
@@ -211,7 +231,10 @@ def probe_findings(course: CourseDir, ex_id: str, devices: tuple[str, ...] | Non
     solution = load_solution(course, ex_id)
     opts = GradeOptions(devices=devices)
     planned = [(i, p) for i, p in enumerate(plan(course, ex_id, exercise, opts)) if p.task.kind == "function"]
-    bodies = {i: _probe_bodies(p, [r.expected for r in references(solution, p, ex_id)]) for i, p in planned}
+    expected = {i: [r.expected for r in references(solution, p, ex_id)] for i, p in planned}
+    # a reference result the grader cannot use is reported by `grade check` itself
+    planned = [(i, p) for i, p in planned if not any(unusable_result(e) for e in expected[i])]
+    bodies = {i: _probe_bodies(p, expected[i]) for i, p in planned}
     solution_source = course.solution_file(ex_id).read_text(encoding="utf-8")
     header = f"_SOLUTION = {solution_source!r}\n{_HELPERS}"
     findings: list[Finding] = []
@@ -255,4 +278,4 @@ def probe_problems(findings: list[Finding], locate: Any) -> list[str]:
     return problems
 
 
-__all__ = ["PROBE_NAMES", "Finding", "probe_findings", "probe_problems"]
+__all__ = ["PROBE_NAMES", "Finding", "probe_findings", "probe_problems", "unusable_result"]

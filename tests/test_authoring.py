@@ -194,8 +194,15 @@ VARIANT_BREAKS = EXERCISE_TEMPLATE.format(schema_line="", title="t", ex_id="x").
     (LOOSE, None, "double passes with a wrong answer (returning zeros_like of the expected result)"),
     (STALE, None, "exercise1.yaml:8: tasks[0]: double exempts the probe 'constant', which fails it anyway (or does "
                   "not apply); remove it from `probes_exempt`"),
+    (None, "import torch\n\ndef double(x):\n    return 2 * x / (x - x)\n",
+     "solutions/exercise1.py: the reference double returns NaN or inf on case 1 of task double (x=tensor of shape "
+     "(3,), float32)"),
+    (None, "import torch\n\ndef double(x):\n    return (2 * x).numpy()\n",
+     "solutions/exercise1.py: the reference double returns a numpy.ndarray, not a tensor; return "
+     "torch.from_numpy(...) of it on case 1 of task double"),
 ], ids=["expected disagrees", "one hint", "duplicate task names", "fails on a device", "stub scores",
-        "variant breaks the reference", "probe input passes", "probe zeros passes", "stale probe exemption"])
+        "variant breaks the reference", "probe input passes", "probe zeros passes", "stale probe exemption",
+        "reference returns inf", "reference returns an ndarray"])
 def test_check_reports(tiny: CourseDir, yaml_text: str | None, solution: str | None, message: str) -> None:
     write_exercise(tiny.root, "exercise1", yaml_text, solution)
     problems = check_exercise(CourseDir.open(tiny.root), "exercise1", ("cpu", "meta")).problems
@@ -232,6 +239,16 @@ def test_grade_check_command_fails_with_located_problems(tiny: CourseDir) -> Non
     out = " ".join(proc.stdout.split())
     assert "disagrees with the reference" in out and "exercise2.yaml: not listed in course.yaml" in out
     assert "problem(s) found" in out and "Traceback" not in proc.stderr
+
+
+def test_grade_check_checks_only_the_exercises_named(tiny: CourseDir) -> None:
+    write_exercise(tiny.root, "exercise1", BAD_EXPECTED)
+    write_exercise(tiny.root, "exercise2")
+    tiny.course_file.write_text(COURSE_YAML + "  - exercise2\n")
+    proc = run_grade("check", "ex2", "--devices", "cpu", cwd=tiny.root, env=PROCESS_MODE)
+    out = " ".join(proc.stdout.split())
+    assert proc.returncode == 0, out + proc.stderr
+    assert "exercise2 is consistent" in out and "exercise1" not in out
 
 
 def test_grade_check_exits_2_on_an_exercise_file_it_cannot_load(tiny: CourseDir) -> None:
