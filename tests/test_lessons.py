@@ -72,3 +72,20 @@ def test_every_wrong_answer_file_is_in_the_table() -> None:
     rows = {(s, e) for s, e, _, _, _ in TABLE}
     files = {(p.parent.name, p.stem) for p in WRONG.glob("*/*.py")}
     assert files == rows
+
+
+def test_the_dense_net_of_the_text_is_checked_end_to_end() -> None:
+    """init_params()'s written values are the arguments of dense_forward's first case, whose written
+    result is the text's [[7.41288042, 6.01035929]]: full marks on both tasks means a student's
+    dense_forward(x, *init_params()) reproduces the text (`grade check` verifies both `expected`s)."""
+    from grader.course import CourseDir
+
+    exercise = CourseDir.open(WRONG.parents[1]).exercise("exercise4")
+    init_params, dense_forward = exercise.tasks
+    params = init_params.cases[0]
+    assert params.args == {} and params.expected is not None
+    first = dense_forward.cases[0]
+    written = [first.args[name].tensor for name in ("w1", "b1", "w2", "b2")]  # type: ignore[union-attr]
+    assert written == params.expected
+    assert first.args["x"].tensor == [[1.0, 2.0, 3.0]]  # type: ignore[union-attr]
+    assert first.expected == [[7.41288042, 6.01035929]]
