@@ -15,6 +15,7 @@ reference's on every case (`ones` for a task that returns ones) is skipped.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +24,7 @@ import torch
 from grader.compare import Tolerance, compare_values
 from grader.course import CourseDir
 from grader.grading import GradeOptions, PlannedTask, grade_source, load_solution, plan, references
-from grader.schema import PROBE_NAMES, Task
+from grader.schema import PROBE_NAMES, SharesMemory, Task
 from grader.values import is_numpy_marker
 
 MAX_CONSTANT_ELEMENTS = 10_000
@@ -165,7 +166,6 @@ def unusable_result(value: object) -> str:
     return f"returns a {name}, not a tensor{fix}"
 
 
-
 def _transform(name: str, value: Any) -> Any:
     """The parent's version of a probe's transformation, to see whether it changes anything."""
     def each(v: Any) -> Any:
@@ -196,8 +196,6 @@ def _same(a: Any, b: Any) -> bool:
 
 def _sharing_matters(task: Task, planned: PlannedTask) -> bool:
     """Copies of the inputs are a wrong answer where the task changes an input or shares memory."""
-    from grader.schema import SharesMemory
-
     return bool(task.modifies) or any(isinstance(r, SharesMemory) for r in task.rules) or any(
         is_numpy_marker(v) for args in planned.cases for v in args.values())
 
@@ -210,8 +208,8 @@ def _probe_bodies(p: PlannedTask, expected: list[Any]) -> dict[str, str]:
     bodies: dict[str, str] = {}
     params = task.parameters
     for k, param in enumerate(params[:MAX_INPUT_PROBES]):
-        passed = [args[param] for args in p.cases if param in args]
-        if passed and not all(_same(a, e) for a, e in zip(passed, expected, strict=False)):
+        pairs = [(args[param], e) for args, e in zip(p.cases, expected, strict=True) if param in args]
+        if pairs and not all(_same(a, e) for a, e in pairs):
             bodies[f"input:{k}"] = f"return kw[{param!r}]"
     for name in ("zeros", "ones", "float_for_int"):
         if not all(_same(_transform(name, e), e) for e in expected):
@@ -264,7 +262,7 @@ def probe_findings(course: CourseDir, ex_id: str, devices: tuple[str, ...] | Non
     return findings
 
 
-def probe_problems(findings: list[Finding], locate: Any) -> list[str]:
+def probe_problems(findings: list[Finding], locate: Callable[[int], str]) -> list[str]:
     """`file:line: tasks[t]: ...` messages for `grade check`."""
     problems = []
     for f in findings:
