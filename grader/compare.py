@@ -500,11 +500,6 @@ def judge_case(spec: TaskSpec, ref: CaseRef, record: Any, device: str) -> Verdic
             if not v.ok:
                 return Verdict.fail(INPUTS, f"your function changed its input `{name}` in place ({v.message}); "
                                             "work on a copy instead")
-            requires_grad = original.requires_grad or name in spec.grads_to
-            if isinstance(got, dict) and got.get("requires_grad") is not requires_grad:
-                return Verdict.fail(INPUTS, f"your function changed `{name}.requires_grad` of the caller's tensor "
-                                            f"to {not requires_grad}; set it on a copy "
-                                            f"(`{name}.detach().clone().requires_grad_()`) instead")
     if spec.repeats_on(device):
         v = compare_value(ref.expected, record.get("second"), device=out_device, check_values=check_values,
                           tol=spec.tol)
@@ -512,6 +507,16 @@ def judge_case(spec: TaskSpec, ref: CaseRef, record: Any, device: str) -> Verdic
             return Verdict.fail(REPEAT, f"calling {spec.name} a second time with the same inputs gave a different "
                                         f"result ({v.message}); did gradients accumulate in .grad? "
                                         "Start from a fresh leaf tensor or use torch.autograd.grad")
+    if spec.check_inputs:  # after the repeat: gradients accumulating are the likelier diagnosis then
+        for name, original in ref.args.items():
+            got = after.get(name) if isinstance(after, dict) else None
+            if not isinstance(original, torch.Tensor) or name in spec.modifies or not isinstance(got, dict):
+                continue
+            requires_grad = original.requires_grad or name in spec.grads_to
+            if got.get("requires_grad") is not requires_grad:
+                return Verdict.fail(INPUTS, f"your function changed `{name}.requires_grad` of the caller's tensor "
+                                            f"to {not requires_grad}; set it on a copy "
+                                            f"(`{name}.detach().clone().requires_grad_()`) instead")
     if spec.grads_to and ref.grads is not None:
         grads = record.get("grads")
         if not isinstance(grads, dict):
