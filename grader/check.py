@@ -22,6 +22,7 @@ from grader.compare import Tolerance, compare_values
 from grader.course import CourseDir
 from grader.errors import ConfigError, GraderError
 from grader.loader import YamlLines, display_path
+from grader.probes import probe_findings, probe_problems, unusable_result
 from grader.results import ExerciseReport
 
 MIN_HINTS = 2
@@ -42,17 +43,24 @@ class ExerciseCheck:
 
 
 def _expected_problems(course: CourseDir, ex_id: str) -> list[str]:
-    """Visible cases whose written `expected` disagrees with the reference solution."""
+    """Reference results the grader cannot use, and visible cases whose written `expected`
+    disagrees with the reference solution."""
     from grader.grading import GradeOptions, load_solution, plan, references
 
     exercise = course.exercise(ex_id)
     solution = load_solution(course, ex_id)
     problems = []
     where = _Locator(course.exercise_file(ex_id))
+    solution_file = display_path(course.solution_file(ex_id))
     for t, p in enumerate(plan(course, ex_id, exercise, GradeOptions(devices=("cpu",)))):
-        if p.task.kind != "function" or all(c.expected is None for c in p.task.cases):
+        if p.task.kind != "function":
             continue
         for i, (case, ref) in enumerate(zip(p.task.cases, references(solution, p, ex_id), strict=True)):
+            unusable = unusable_result(ref.expected)
+            if unusable:
+                problems.append(f"{solution_file}: the reference {p.task.reference or p.task.name} {unusable} "
+                                f"on case {i + 1} of task {p.task.name} ({ref.label})")
+                continue
             if case.expected is None:
                 continue
             problem = _disagreement(ref.expected, case.expected)
@@ -141,6 +149,10 @@ def check_exercise(course: CourseDir, ex_id: str, devices: tuple[str, ...] | Non
     except GraderError as exc:
         result.problems.append(str(exc))
         return result
+    try:
+        result.problems.extend(probe_problems(probe_findings(course, ex_id, devices), where))
+    except GraderError as exc:
+        result.problems.append(str(exc))
     solution_file = display_path(course.solution_file(ex_id))
     for t in result.solution.tasks:
         if t.status != "passed":
@@ -166,10 +178,11 @@ def _stray_solutions(course: CourseDir) -> list[str]:
             if path.stem not in listed and not path.stem.startswith("_")]
 
 
-def run_check(course: CourseDir, devices: tuple[str, ...] | None, fmt: str = "table") -> int:
-    """Check the course and print the table (or, with fmt="json", `check_json` on stdout); returns
-    the exit code: 0 consistent, 1 problems found, 2 an exercise file that cannot be loaded (a
-    configuration error, as elsewhere)."""
+def run_check(course: CourseDir, devices: tuple[str, ...] | None, only: list[str] | None = None,
+              fmt: str = "table") -> int:
+    """Check the course (or the exercises in `only`) and print the table (or, with fmt="json",
+    `check_json` on stdout); returns the exit code: 0 consistent, 1 problems found, 2 an exercise
+    file that cannot be loaded (a configuration error, as elsewhere)."""
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
@@ -177,15 +190,15 @@ def run_check(course: CourseDir, devices: tuple[str, ...] | None, fmt: str = "ta
     from grader.grading import available_devices
 
     console = Console(highlight=False, stderr=fmt != "table")  # JSON keeps stdout for itself
-    layout = [str(p) for p in course.check_layout()] + _stray_solutions(course)
+    layout = [str(p) for p in course.check_layout()] + _stray_solutions(course) if only is None else []
     checks = []
     with console.status("checking exercises...") as status:
-        for ex_id in course.exercise_ids:
+        for ex_id in only or course.exercise_ids:
             status.update(f"checking {ex_id}...")
             checks.append(check_exercise(course, ex_id, devices))
     broken = [p for c in checks if c.broken for p in c.problems]
     # a file that cannot be loaded is reported once, in its row, not again for its notebook
-    extra = [p for p in _notebook_problems(course, console) if not any(b in p for b in broken)]
+    extra = [p for p in _notebook_problems(course, console, only) if not any(b in p for b in broken)]
     all_problems = layout + extra + [p for c in checks for p in c.problems]
     code = (2 if broken else 1) if all_problems else 0
     shown_devices = list(devices or available_devices())
@@ -207,7 +220,7 @@ def run_check(course: CourseDir, devices: tuple[str, ...] | None, fmt: str = "ta
     if all_problems:
         console.print(f"[red bold]{len(all_problems)} problem(s) found[/]")
         return code
-    console.print("[green bold]✔ course is consistent[/]")
+    console.print(f"[green bold]✔ {', '.join(only) if only else 'course'} is consistent[/]")
     return 0
 
 
@@ -226,7 +239,7 @@ def check_json(course: CourseDir, devices: list[str], checks: list[ExerciseCheck
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-def _notebook_problems(course: CourseDir, console: Any) -> list[str]:
+def _notebook_problems(course: CourseDir, console: Any, only: list[str] | None) -> list[str]:
     """The nbgrader notebooks' problems; where the `[nbgrader]` extra is missing, a note instead."""
     from rich.markup import escape
 
@@ -238,4 +251,4 @@ def _notebook_problems(course: CourseDir, console: Any) -> list[str]:
     except UsageError as exc:
         console.print(f"[yellow]note:[/] {escape(str(exc))}; they were not checked")
         return []
-    return check_notebooks(course)
+    return check_notebooks(course, only)

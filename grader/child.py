@@ -64,6 +64,7 @@ _sum = _TensorBase.sum
 _no_function_modes = torch._C.DisableTorchFunction
 _no_dispatch_modes = torch._C._DisableTorchDispatch
 _numpy = torch.Tensor.numpy
+_from_numpy = torch.from_numpy
 _pack = wire.pack
 _sendable = wire.sendable
 _write = os.write
@@ -95,6 +96,20 @@ _dict = dict
 _PRIMITIVES = (int, float, bool, str, _type(None), complex)
 _BaseException = BaseException
 _NotImplementedError = NotImplementedError
+_untyped_storage = _TensorBase.untyped_storage
+_storage_ptr = torch.UntypedStorage.data_ptr
+_storage_nbytes = torch.UntypedStorage.nbytes
+_tree_leaves = torch.utils._pytree.tree_leaves
+try:
+    import numpy as _np
+
+    _ndarray: Any = _np.ndarray
+    _array_interface = _np.ndarray.__dict__["__array_interface__"].__get__
+    _array_nbytes = _np.ndarray.__dict__["nbytes"].__get__
+except ImportError:  # pragma: no cover - torch is built with numpy here
+    _ndarray = None
+_TRANSFER_OPS = frozenset(("aten::_to_copy", "aten::copy_", "aten::_copy_from", "aten::_copy_from_and_resize"))
+"""Ops that move a tensor to another device: `created_on` allows them (they are how data moves)."""
 
 
 class _Channel:
@@ -314,20 +329,122 @@ class _AutogradWatcher(TorchDispatchMode):
         return func(*args, **(kwargs or {}))
 
 
+class _OpWatcher(TorchDispatchMode):
+    """Counts the aten ops a call runs and those that write into a tensor (`max_torch_ops`), and
+    notes the devices of the tensors they create (`created_on`), device moves excepted."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ops = 0
+        self.writes = 0
+        self.created: set[str] = set()
+
+    @classmethod
+    def _should_skip_dynamo(cls) -> bool:
+        return False
+
+    def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+        out = func(*args, **(kwargs or {}))
+        self.ops += 1
+        schema = getattr(func, "_schema", None)
+        if schema is not None and schema.is_mutable:
+            self.writes += 1
+        if _aten_name(func) not in _TRANSFER_OPS:
+            for leaf in _tree_leaves(out):
+                if _type(leaf) is _Tensor or _isinstance(leaf, _Tensor):
+                    self.created.add(_device_of(leaf).type)
+        return out
+
+
+def _memory_range(value: Any) -> tuple[int, int] | None:
+    """[start, end) of the memory behind a tensor's storage or a NumPy array, None if it has none."""
+    if _isinstance(value, _Tensor):
+        if _device_of(value).type == "meta":
+            return None
+        storage = _untyped_storage(value)
+        start = _storage_ptr(storage)
+        return (start, start + _storage_nbytes(storage)) if start else None
+    if _ndarray is not None and _isinstance(value, _ndarray):
+        start = _array_interface(value)["data"][0]
+        return (start, start + _array_nbytes(value)) if start else None
+    return None
+
+
+def _shares(result: Any, arg: Any) -> bool | None:
+    a, b = _memory_range(result), _memory_range(arg)
+    if a is None or b is None:
+        return None
+    return a[0] < b[1] and b[0] < a[1]
+
+
+class PretendAvailable:
+    """During a call, `torch.cuda.is_available()` and `torch.backends.mps.is_available()` answer
+    as a case's `available:` says. The functions' code is swapped, not the module attributes, so
+    a name bound earlier (`from torch.cuda import is_available`) answers the same."""
+
+    def __init__(self, available: list[str] | None) -> None:
+        self.available = available
+        self.saved: list[tuple[Any, Any, Any]] = []
+
+    def __enter__(self) -> None:
+        if self.available is None:
+            return
+        for name, fn in (("cuda", torch.cuda.is_available), ("mps", torch.backends.mps.is_available)):
+            inner = fn
+            while hasattr(inner, "__wrapped__"):  # e.g. an lru_cache around the real function
+                inner = inner.__wrapped__
+            self.saved.append((fn, inner, inner.__code__))
+            inner.__code__ = (_yes if name in self.available else _no).__code__
+            _clear_cache(fn)
+
+    def __exit__(self, *exc: object) -> None:
+        for fn, inner, code in self.saved:
+            inner.__code__ = code
+            _clear_cache(fn)
+        self.saved.clear()
+
+
+def _clear_cache(fn: Any) -> None:
+    clear = getattr(fn, "cache_clear", None)
+    if callable(clear):
+        clear()
+
+
+def _yes() -> bool:
+    return True
+
+
+def _no() -> bool:
+    return False
+
+
 def _call(fn: Any, args: dict[str, Any], task: dict[str, Any], forbidden: list[str],
-          filename: str) -> dict[str, Any]:
+          filename: str, available: list[str] | None = None) -> dict[str, Any]:
     """One call of the student's function, watched as the task's rules ask."""
     record: dict[str, Any] = {"status": "ok"}
     watcher = _CallWatcher(forbidden) if forbidden else None
+    required = _CallWatcher(task.get("require", [])) if task.get("require") else None
     autograd = _AutogradWatcher() if task.get("autograd") else None
+    ops = _OpWatcher() if task.get("count_ops") or task.get("created_on") else None
+    pretend = PretendAvailable(available)
     try:
+        if required is not None:  # below the forbidden-call watcher, which checks that it is on top
+            required.__enter__()
         if watcher is not None:
             watcher.__enter__()
         if autograd is not None:
             autograd.__enter__()
+        if ops is not None:
+            ops.__enter__()
         try:
-            result = fn(**args)
+            with pretend:
+                result = fn(**args)
         finally:
+            if ops is not None:
+                record["ops"] = ops.ops
+                record["writes"] = ops.writes
+                record["created"] = sorted(ops.created)
+                ops.__exit__(None, None, None)
             if autograd is not None:
                 record["autograd"] = autograd.backward_ops > 0
                 autograd.__exit__(None, None, None)
@@ -337,6 +454,9 @@ def _call(fn: Any, args: dict[str, Any], task: dict[str, Any], forbidden: list[s
                 if not intact:
                     record["tampered"] = "the grader's call watcher was removed"
                 watcher.__exit__(None, None, None)
+            if required is not None:
+                record["required"] = _list(required.seen)
+                required.__exit__(None, None, None)
         record["result"] = result
     except _BaseException as exc:  # noqa: BLE001 - student code may raise anything
         record["status"] = "error"
@@ -362,12 +482,15 @@ def _run_function_task(module: types.ModuleType, task: dict[str, Any], filename:
             _reset_globals()
             with _no_function_modes(), _no_dispatch_modes():  # the student's modes see none of this
                 args = {k: _prepare(v, device, k in grads_to) for k, v in case["args"].items()}
-            call = _call(fn, args, task, forbidden, filename)
+            available = case.get("available")
+            call = _call(fn, args, task, forbidden, filename, available)
             out: dict[str, Any] = {k: v for k, v in call.items() if k != "result"}
             if call["status"] == "ok":
                 result = call["result"]
                 with _no_function_modes(), _no_dispatch_modes():
                     out["output"] = encode(result)
+                    if task.get("shares") in args:
+                        out["shares"] = _shares(result, args[task["shares"]])
                     if grads_to and _type(result) is _Tensor and _requires_grad_of(result):
                         leaves = [args[k] for k in task["grads_to"]]
                         try:
@@ -377,9 +500,11 @@ def _run_function_task(module: types.ModuleType, task: dict[str, Any], filename:
                         except _BaseException as exc:  # noqa: BLE001
                             out["grads_error"] = _describe_exception(exc, filename)["message"]
                     out["inputs_after"] = {k: encode(v) for k, v in args.items() if _type(v) is _Tensor}
+                    out["inputs_after"].update({k: encode(_from_numpy(v).clone()) for k, v in args.items()
+                                                if _ndarray is not None and _type(v) is _ndarray})
                 if device in repeat_on:
                     _reset_globals()
-                    again = _call(fn, args, task, [], filename)
+                    again = _call(fn, args, task, [], filename, available)
                     with _no_function_modes(), _no_dispatch_modes():
                         out["second"] = encode(again["result"]) if again["status"] == "ok" else None
             records.append(out)

@@ -278,13 +278,21 @@ def all_cmd(workspace: Path | None, course_path: Path | None, fmt: str, output: 
     from grader.results import CourseReport
 
     course = _open(course_path, workspace)
-    for ex_id in course.exercise_ids:
-        course.exercise(ex_id)  # every YAML file valid before the first exercise is graded
+    ids, broken = course.loadable()  # every YAML file read before the first exercise is graded
     opts = _options(devices, timeout, student)
-    reports = tuple(grade_exercise(course, ex_id, opts) for ex_id in course.exercise_ids)
+    reports = tuple(grade_exercise(course, ex_id, opts) for ex_id in ids)
     report = CourseReport(reports, student=student)
     emit(report, fmt, output)
+    _exit_broken(broken, "not graded")
     _exit_for(report)
+
+
+def _exit_broken(broken: dict[str, ConfigError], what: str) -> None:
+    """Name each exercise whose file cannot be loaded (after the others were served) and exit 2."""
+    for ex_id, exc in broken.items():
+        click.echo(f"{ex_id} {what}: {exc}", err=True)
+    if broken:
+        sys.exit(2)
 
 
 @cli.command("list")
@@ -296,7 +304,12 @@ def list_cmd(workspace: Path | None, course_path: Path | None, fmt: str) -> None
     """Exercises with title, points and your latest score."""
     course = _open(course_path, workspace)
     rows: list[dict[str, Any]] = []
+    ids, broken = course.loadable()
     for ex_id in course.exercise_ids:
+        if ex_id not in ids:
+            rows.append({"exercise": ex_id, "title": None, "max_score": None, "status": "cannot be loaded",
+                         "score": None, "graded_max_score": None, "error": str(broken[ex_id])})
+            continue
         exercise = course.exercise(ex_id)
         state = _load_state(course, ex_id)
         stub = course.stub_file(ex_id)
@@ -309,6 +322,7 @@ def list_cmd(workspace: Path | None, course_path: Path | None, fmt: str) -> None
     if fmt == "json":
         data = {"version": 1, "course": course.course.title, "exercises": rows}
         sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        _exit_broken(broken, "cannot be loaded")
         return
     from rich.console import Console
     from rich.markup import escape
@@ -318,12 +332,16 @@ def list_cmd(workspace: Path | None, course_path: Path | None, fmt: str) -> None
     for col in ("exercise", "title", "points", "your score"):
         table.add_column(col)
     for row in rows:
+        if row["status"] == "cannot be loaded":
+            table.add_row(row["exercise"], "[red]cannot be loaded (see below)[/]", "-", "-")
+            continue
         score = f"{row['score'] or 0:g}/{row['graded_max_score'] or 0:g}"
         shown = {"not started": "[dim]not started[/]", "not graded": "[dim]not graded yet[/]",
                  "changed": f"{score} [dim](changed since; run grade again)[/]",
                  "graded": f"[green]{score} ✔[/]" if row["score"] == row["graded_max_score"] else score}
         table.add_row(row["exercise"], escape(row["title"]), f"{row['max_score']:g}", shown[row["status"]])
     Console(highlight=False).print(table)
+    _exit_broken(broken, "cannot be loaded")
 
 
 @cli.command("hint")
@@ -415,16 +433,19 @@ def render_cmd(out: Path | None, nbgrader_dir: Path | None, force: bool, student
 
 
 @cli.command("check")
+@click.argument("exercises", nargs=-1)
 @click.option("--devices", help="Comma-separated devices to check (default: all available).")
 @course_option
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
               help="A table, or JSON for scripts and CI (README: `grade check --format json`).")
-def check_cmd(devices: str | None, course_path: Path | None, fmt: str) -> None:
-    """Instructor's self-check: YAML valid, solutions full marks, stubs 0, notebooks valid."""
+def check_cmd(exercises: tuple[str, ...], devices: str | None, course_path: Path | None, fmt: str) -> None:
+    """Instructor's self-check of the course, or of the EXERCISES named (exercise3, 3 or ex3):
+    YAML valid, solutions full marks, stubs 0, no generic wrong answer scores, notebooks valid."""
     from grader.check import run_check
 
     course = _open(course_path, None)
-    sys.exit(run_check(course, _options(devices, None, None).devices, fmt=fmt))
+    only = [course.resolve_id(name) for name in exercises] or None
+    sys.exit(run_check(course, _options(devices, None, None).devices, only, fmt=fmt))
 
 
 @cli.command("schema")

@@ -31,6 +31,10 @@ GRADIENTS = "gradients flow"
 TAMPER = "tampering"
 MODIFIES = "changes in place"
 GRAD_FLAGS = "requires_grad / is_leaf"
+REQUIRED = "required call"
+CREATED_ON = "created on"
+SHARING = "shares memory"
+OPS = "torch operations"
 ANSWER = "answer"
 
 _DEFAULT_TOL = {
@@ -125,6 +129,9 @@ def compare_value(expected: Any, got: Any, *, device: str, check_values: bool, t
             ok = type(value) is type(expected) and value == expected
         elif isinstance(value, bool) or not isinstance(value, (int, float)):
             ok = False
+        elif isinstance(expected, int) and not isinstance(value, int):
+            return Verdict.fail(TYPE, f"{what}: expected a Python int, got {type(value).__name__} {value!r} "
+                                      "(an integer tensor's .item() is an int; float() makes it a float)")
         else:
             ok = math.isclose(float(value), float(expected), rel_tol=1e-6, abs_tol=1e-6)
         if not ok:
@@ -188,11 +195,14 @@ def compare_values(expected: torch.Tensor, got: torch.Tensor, *, tol: Tolerance,
         else (g.to(torch.float64) - e.to(torch.float64)).abs()
     finite = torch.isfinite(diff)
     max_abs = float(diff[finite].max()) if bool(finite.any()) else float("nan")
-    rel = diff / e.to(diff.dtype if not e.is_complex() else torch.complex128).abs().to(torch.float64).clamp_min(1e-12)
-    max_rel = float(rel[finite].max()) if bool(finite.any()) else float("nan")
+    # a relative error means nothing where the expected entry is 0: those count by their absolute error only
+    magnitude = e.to(diff.dtype if not e.is_complex() else torch.complex128).abs().to(torch.float64)
+    relative = finite & (magnitude > 0)
+    rel = diff[relative] / magnitude[relative]
+    rel_note = f", max rel error {float(rel.max()):.3g}" if rel.numel() and bool((rel > 0).any()) else ""
     n_bad = int((~close).sum())
-    return Verdict.fail(VALUES, f"{what}: {n_bad} of {e.numel()} values differ{nan_note}; max abs error {max_abs:.3g}, "
-                                f"max rel error {max_rel:.3g}; first at index {index}: "
+    return Verdict.fail(VALUES, f"{what}: {n_bad} of {e.numel()} values differ{nan_note}; max abs error {max_abs:.3g}"
+                                f"{rel_note}; first at index {index}: "
                                 f"expected {_item(e[index])}, got {_item(g[index])}")
 
 
@@ -305,6 +315,35 @@ def check_call(record: dict[str, Any], *, rules: dict[str, Any]) -> Verdict:
         # one call often matches several listed names (F.linear is also aten::linear): name the first
         first = next((f for f in forbidden if isinstance(f, str)), "a forbidden function")
         return Verdict.fail(FORBIDDEN, f"{first} was called; {rules['forbid']}")
+    return PASS
+
+
+def check_observed(record: dict[str, Any], *, rules: dict[str, Any], device: str) -> Verdict:
+    """The rules observed at torch's dispatcher and after the call: required calls, where
+    tensors were created, operations counted, memory shared with an argument."""
+    if rules.get("require") and not record.get("required"):
+        return Verdict.fail(REQUIRED, rules["require"])
+    if "created_on" in rules:
+        where, feedback = rules["created_on"]
+        wanted = device if where == "checked" else where
+        created = record.get("created")
+        others = [d for d in created if d != wanted] if isinstance(created, list) else ["an unknown device"]
+        if others:
+            return Verdict.fail(CREATED_ON, f"a tensor was created on {others[0]}, not on {wanted}; {feedback}")
+    if "max_ops" in rules:
+        limit, count, feedback = rules["max_ops"]
+        ops = record.get("writes" if count == "writes" else "ops")
+        if not isinstance(ops, int) or isinstance(ops, bool) or ops > limit:
+            kind = "torch operation" if ops == 1 else "torch operations"
+            if count == "writes":
+                kind += " that writes into a tensor" if ops == 1 else " that write into a tensor"
+            return Verdict.fail(OPS, f"the call ran {ops} {kind}, more than the {limit} allowed; {feedback}")
+    if "shares" in rules and device != "meta":
+        name, shared, feedback = rules["shares"]
+        got = record.get("shares")
+        if got is not None and got is not shared:
+            state = "shares" if got else "does not share"
+            return Verdict.fail(SHARING, f"the result {state} memory with `{name}`; {feedback}")
     return PASS
 
 
@@ -427,6 +466,8 @@ def judge_case(spec: TaskSpec, ref: CaseRef, record: Any, device: str) -> Verdic
             message = (f"{first} ({META_NOTE})" + (f"\n{rest}" if rest else ""))
         return Verdict.fail(rule, message)
     verdict = check_call(record, rules=spec.rules)
+    if verdict.ok:
+        verdict = check_observed(record, rules=spec.rules, device=device)
     if not verdict.ok:
         return verdict
     check_values = device in spec.values_on
@@ -466,6 +507,16 @@ def judge_case(spec: TaskSpec, ref: CaseRef, record: Any, device: str) -> Verdic
             return Verdict.fail(REPEAT, f"calling {spec.name} a second time with the same inputs gave a different "
                                         f"result ({v.message}); did gradients accumulate in .grad? "
                                         "Start from a fresh leaf tensor or use torch.autograd.grad")
+    if spec.check_inputs:  # after the repeat: gradients accumulating are the likelier diagnosis then
+        for name, original in ref.args.items():
+            got = after.get(name) if isinstance(after, dict) else None
+            if not isinstance(original, torch.Tensor) or name in spec.modifies or not isinstance(got, dict):
+                continue
+            requires_grad = original.requires_grad or name in spec.grads_to
+            if got.get("requires_grad") is not requires_grad:
+                return Verdict.fail(INPUTS, f"your function changed `{name}.requires_grad` of the caller's tensor "
+                                            f"to {not requires_grad}; set it on a copy "
+                                            f"(`{name}.detach().clone().requires_grad_()`) instead")
     if spec.grads_to and ref.grads is not None:
         grads = record.get("grads")
         if not isinstance(grads, dict):

@@ -92,6 +92,20 @@ class CourseDir:
         return ConfigError(display_path(self.course_file), line_of(self.course_file, ("exercises", i)),
                            f"exercises[{i}]", what + fix)
 
+    def loadable(self) -> tuple[list[str], dict[str, ConfigError]]:
+        """The ids whose exercise file loads, in course order, and the errors of those that do not:
+        one broken file must not lock a student out of the others."""
+        ids: list[str] = []
+        broken: dict[str, ConfigError] = {}
+        for ex_id in self.exercise_ids:
+            try:
+                self.exercise(ex_id)
+            except ConfigError as exc:
+                broken[ex_id] = exc
+            else:
+                ids.append(ex_id)
+        return ids, broken
+
     @property
     def exercise_ids(self) -> list[str]:
         return list(self.course.exercises)

@@ -19,11 +19,22 @@ from typing import Any
 import torch
 
 from grader import runner
+from grader.child import PretendAvailable
 from grader.compare import CaseRef, TaskSpec, Tolerance, grad_flags, judge_task
 from grader.course import CourseDir
 from grader.errors import GraderError, UsageError
 from grader.results import ExerciseReport, TaskResult
-from grader.schema import Exercise, ForbidCalls, GradientsFlow, RequireAutograd, Task
+from grader.schema import (
+    CreatedOn,
+    Exercise,
+    ForbidCalls,
+    GradientsFlow,
+    MaxTorchOps,
+    RequireAutograd,
+    RequireCalls,
+    SharesMemory,
+    Task,
+)
 from grader.values import DEVICE, case_args, describe, is_numpy_marker, numpy_of, seed_for
 
 ALL_DEVICES = ("cpu", "cuda", "mps", "meta")
@@ -96,6 +107,8 @@ class PlannedTask:
     spec: TaskSpec
     cases: list[dict[str, Any]]
     timeout: float
+    available: list[list[str] | None]
+    """Per case: the devices `torch.cuda/mps.is_available()` pretend to have (None: the real ones)."""
 
 
 def task_devices(task: Task, selected: tuple[str, ...]) -> list[str]:
@@ -121,6 +134,15 @@ def plan(course: CourseDir, ex_id: str, exercise: Exercise, opts: GradeOptions) 
             elif isinstance(rule, GradientsFlow):
                 rules["gradients"] = rule.feedback
                 grads_to = list(rule.to)
+            elif isinstance(rule, RequireCalls):
+                rules["require"] = rule.feedback
+                rules.setdefault("require_calls", []).extend(rule.calls)
+            elif isinstance(rule, CreatedOn):
+                rules["created_on"] = (rule.device, rule.feedback)
+            elif isinstance(rule, SharesMemory):
+                rules["shares"] = (rule.with_, rule.shared, rule.feedback)
+            elif isinstance(rule, MaxTorchOps):
+                rules["max_ops"] = (rule.limit, rule.count, rule.feedback)
         values_on = [d for d in devices if d != "meta" and (task.values_on is None or d in task.values_on)]
         spec = TaskSpec(
             name=task.name, kind=task.kind, points=task.points, devices=devices, values_on=values_on,
@@ -133,8 +155,10 @@ def plan(course: CourseDir, ex_id: str, exercise: Exercise, opts: GradeOptions) 
             case_args(case, seed=seed_for(ex_id, task.name, i, opts.student or ""), student=opts.student)
             for i, case in enumerate(task.cases)
         ]
+        available: list[list[str] | None] = [list(case.available) if case.available is not None else None
+                                             for case in task.cases]
         timeout = opts.timeout or task.timeout or default_timeout
-        planned.append(PlannedTask(task, spec, cases, timeout))
+        planned.append(PlannedTask(task, spec, cases, timeout, available))
     return planned
 
 
@@ -147,11 +171,15 @@ def build_job(planned: list[PlannedTask], source: str, filename: str) -> dict[st
         "tasks": [
             {
                 "name": p.task.name, "kind": p.task.kind, "devices": p.spec.devices,
-                "cases": [{"args": args} for args in p.cases] if p.task.kind == "function" else [],
+                "cases": [{"args": args, "available": avail} for args, avail in zip(p.cases, p.available, strict=True)]
+                if p.task.kind == "function" else [],
                 "case_count": {d: p.spec.case_count(d, len(p.cases)) for d in p.spec.devices},
                 "repeat_on": [d for d in p.spec.devices if p.spec.repeats_on(d)],
                 "autograd": "autograd" in p.spec.rules,
                 "forbid": p.spec.rules.get("forbid_calls", []), "grads_to": p.spec.grads_to,
+                "require": p.spec.rules.get("require_calls", []), "count_ops": "max_ops" in p.spec.rules,
+                "created_on": "created_on" in p.spec.rules,
+                "shares": p.spec.rules["shares"][0] if "shares" in p.spec.rules else None,
             }
             for p in planned
         ],
@@ -179,11 +207,12 @@ def references(solution: types.ModuleType, p: PlannedTask, ex_id: str) -> list[C
     if fn is None or not callable(fn):
         raise SolutionError(f"solutions/{ex_id}.py: no function '{fn_name}' for task {p.task.name}")
     refs = []
-    for i, args in enumerate(p.cases):
+    for i, (args, available) in enumerate(zip(p.cases, p.available, strict=True)):
         cpu_args = _cpu_args(args, p.spec.grads_to)
         try:
             torch.manual_seed(0)
-            expected = fn(**cpu_args)
+            with PretendAvailable(available):
+                expected = fn(**cpu_args)
             grads: dict[str, torch.Tensor | None] | None = None
             if p.spec.grads_to and isinstance(expected, torch.Tensor):
                 leaves = [cpu_args[n] for n in p.spec.grads_to]
@@ -194,8 +223,12 @@ def references(solution: types.ModuleType, p: PlannedTask, ex_id: str) -> list[C
                                 f"on case {i + 1} of task {p.task.name}") from None
         flags = grad_flags(expected) if p.spec.grad_flags else None
         after = {n: cpu_args[n].detach().clone() for n in p.spec.modifies if isinstance(cpu_args.get(n), torch.Tensor)}
+        after.update({n: torch.from_numpy(cpu_args[n].copy()) for n in p.spec.modifies
+                      if is_numpy_marker(args.get(n))})
         expected = _detach_all(expected)
         label = ", ".join(f"{k}={describe(v)}" for k, v in args.items()) or "no arguments"
+        if available is not None:
+            label += f"; as if the machine had {' and '.join(available) or 'neither cuda nor mps'}"
         refs.append(CaseRef(args=args, expected=expected, label=label, grads=grads, after=after, flags=flags))
     return refs
 

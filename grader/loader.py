@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from grader.errors import ConfigError, did_you_mean
+from grader.schema import LocatedValueError
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -94,7 +95,7 @@ def load_model(path: Path, model: type[M]) -> M:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
-        problem = _yaml_problem(exc.problem or exc.context or "invalid YAML")
+        problem = _yaml_problem(exc.problem or exc.context or "invalid YAML", line)
         raise ConfigError(shown, line, "", f"invalid YAML: {problem}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(shown, None, "", f"invalid YAML: {exc}") from None
@@ -142,6 +143,9 @@ def _located(shown: str, root: Any, model: type[BaseModel], exc: ValidationError
     errors = exc.errors(include_url=False)
     err = errors[0]
     loc = tuple(err["loc"])
+    cause = (err.get("ctx") or {}).get("error")
+    if isinstance(cause, LocatedValueError):
+        loc += cause.path
     if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
         loc += (str((err.get("ctx") or {}).get("discriminator", "")).strip("'"),)
     node, key, parent_model = _walk(root, loc, model)
@@ -225,6 +229,7 @@ _TEMPLATES = {
     "dict_type": "must be a mapping",
     "model_type": "must be a mapping of keys",
     "too_short": "must have at least {min_length} item(s)",
+    "string_too_short": "must not be empty",
     "tuple_type": "must be a list",
 }
 
@@ -239,8 +244,15 @@ def _got(err: Any) -> str:
     return f" (got {text if len(text) <= 40 else text[:37] + '...'})"
 
 
-def _yaml_problem(problem: str) -> str:
+def _yaml_problem(problem: str, line: int | None = None) -> str:
     """PyYAML's wording, with what to do where it is obscure."""
+    here = f"line {line}" if line else "this line"
+    if problem.startswith("expected <block end>") or problem == "did not find expected key":
+        return (f"check the indentation of {here}: it does not line up with the keys (or the '- ' items) "
+                "it belongs with; YAML nests by indentation, with spaces")
+    if problem == "mapping values are not allowed here":
+        return (f"check the indentation of {here} (a key indented deeper than the one above it), or put "
+                "quotes around a value that contains ': '")
     if "'\\t'" in problem:
         return "a tab character; YAML is indented with spaces only"
     if problem.startswith("could not determine a constructor for the tag"):

@@ -22,6 +22,8 @@ from pydantic import (
     model_validator,
 )
 
+from grader.errors import did_you_mean
+
 FORMAT_VERSION = 1
 
 DeviceName = Literal["cpu", "cuda", "mps", "meta"]
@@ -252,7 +254,74 @@ class GradientsFlow(Strict):
     """What the student reads when no gradient (or a wrong one) reaches an argument."""
 
 
-Rule = Annotated[RequireAutograd | ForbidCalls | GradientsFlow, Field(discriminator="kind")]
+class RequireCalls(Strict):
+    """At least one of these calls must happen inside the function (observed as for
+    `forbid_calls`): the lesson is the call, e.g. `torch.Tensor.cpu` for a function that
+    brings a tensor to the host, which on a CPU-only grader changes nothing visible."""
+
+    kind: Literal["require_calls"]
+    """Names the rule."""
+    calls: list[str] = Field(min_length=1)
+    """Dotted names, e.g. `torch.Tensor.cpu`; any one of them satisfies the rule."""
+    feedback: str
+    """What the student reads when none of them was called."""
+
+
+class CreatedOn(Strict):
+    """Every tensor that a torch operation creates during the call (factories such as
+    `torch.zeros`, and the results of computations) is created on `device`; observed at
+    torch's dispatcher. `checked` catches `torch.zeros(n).to(device)` (made on the CPU, then
+    copied); `cpu` catches random numbers drawn on another device's generator. Copies made by
+    `.to()`, `.cpu()`, `.cuda()` are allowed: they are how a tensor legitimately moves."""
+
+    kind: Literal["created_on"]
+    """Names the rule."""
+    device: Literal["checked", "cpu"] = "checked"
+    """`checked`: the device the case runs on; `cpu`: always the CPU."""
+    feedback: str
+    """What the student reads when a tensor was created elsewhere."""
+
+
+class SharesMemory(Strict):
+    """The result shares (or must not share) memory with an argument, a tensor or a NumPy
+    array: `torch.from_numpy(a)` shares, `torch.tensor(a)` copies. Observed in the
+    student's process right after the call."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True, populate_by_name=True)
+
+    kind: Literal["shares_memory"]
+    """Names the rule."""
+    with_: str = Field(alias="with")
+    """The argument whose memory the result must share (or not)."""
+    shared: bool = True
+    """`true`: the result must share the argument's memory; `false`: it must own its data."""
+    feedback: str
+    """What the student reads when the result shares memory where it must not, or the reverse."""
+
+
+class MaxTorchOps(Strict):
+    """The function may run at most `limit` torch operations per call (counted at torch's
+    dispatcher). A Python loop over rows or elements runs one or more operations per
+    iteration, so with a case larger than `limit` a loop fails where the vectorised code,
+    a few operations whatever the size, passes."""
+
+    kind: Literal["max_torch_ops"]
+    """Names the rule."""
+    limit: int = Field(ge=0)
+    """Operations allowed per call; pick it well below the size of the largest case."""
+    count: Literal["all", "writes"] = "all"
+    """`all`: every operation; `writes`: only those that write into a tensor (`mul_`, `copy_`,
+    `out=`, item assignment), e.g. `limit: 0` when the change must be made through NumPy."""
+    feedback: str
+    """What the student reads when the function ran more operations (say how to vectorise)."""
+
+
+Rule = Annotated[RequireAutograd | ForbidCalls | GradientsFlow | RequireCalls | CreatedOn | SharesMemory
+                 | MaxTorchOps, Field(discriminator="kind")]
+
+PROBE_NAMES = ("input", "zeros", "ones", "constant", "copied_inputs", "float_for_int")
+"""The generic wrong answers `grade check` tries against every function task (see probes.py)."""
+ProbeName = Literal["input", "zeros", "ones", "constant", "copied_inputs", "float_for_int"]
 
 
 # ---------------------------------------------------------------- cases, tasks
@@ -270,6 +339,31 @@ class Case(Strict):
     """Hidden cases are not shown in stubs or feedback arguments."""
     variant: dict[str, Value] = {}
     """Arguments replaced per student when `--student ID` is given."""
+    available: list[Literal["cuda", "mps"]] | None = None
+    """Devices the function is told this machine has: during the call (and the reference's),
+    `torch.cuda.is_available()` and `torch.backends.mps.is_available()` answer True for
+    these and False for the others; default: the machine's real answers. Lets a CPU-only
+    grader test code that chooses a device."""
+
+
+class LocatedValueError(ValueError):
+    """A validation error about a key below the model being validated: `path` leads from that
+    model to the key, so that the loader points at the key's own line."""
+
+    def __init__(self, message: str, *path: str | int) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+_NUMPY_NAMES = {"axis": "dim", "axes": "dims", "keepdims": "keepdim", "a": "input", "arr": "input",
+                "size": "shape", "shape": "size", "newshape": "shape"}
+"""NumPy's parameter names and torch's for the same thing, for "did you mean" on a case's arguments."""
+
+
+def _parameter_hint(arg: str, params: list[str]) -> str:
+    if _NUMPY_NAMES.get(arg) in params:
+        return f"; did you mean '{_NUMPY_NAMES[arg]}'?"
+    return did_you_mean(arg, params) or f"; its parameters are {', '.join(params) or 'none'}"
 
 
 class Task(Strict):
@@ -325,6 +419,12 @@ class Task(Strict):
     """For answer tasks: the feedback after a well-formed but wrong answer."""
     rules: list[Rule] = []
     """Rules observed while the function runs; a broken rule fails the task with its feedback."""
+    probes_exempt: dict[ProbeName, Annotated[str, Field(min_length=1)]] = {}
+    """Generic wrong answers of `grade check` that are right for this task, each with the reason:
+    `{zeros: "the result of a seeded draw may be anything"}`. Probes: `input` (an argument returned
+    unchanged), `zeros` / `ones` (zeros_like / ones_like of the expected result), `constant` (the
+    first visible case's expected result, whatever the arguments), `copied_inputs` (the reference
+    run on copies of the arguments, where a task changes or shares them), `float_for_int`."""
     hints: list[str] = []
     """Shown one at a time by `grade hint`; `grade check` asks for at least two."""
     cases: list[Case] = Field(min_length=1)
@@ -364,11 +464,16 @@ class Task(Strict):
             for arg in self.modifies:
                 if arg not in params:
                     raise ValueError(f"modifies names '{arg}', which is not a parameter of {self.name}{self.signature}")
+            for rule in self.rules:
+                if isinstance(rule, SharesMemory) and rule.with_ not in params:
+                    raise ValueError(f"shares_memory names '{rule.with_}', which is not a parameter of "
+                                     f"{self.name}{self.signature}")
             for i, case in enumerate(self.cases):
-                for arg in list(case.args) + list(case.variant):
-                    if arg not in params:
-                        raise ValueError(f"cases[{i}] passes '{arg}', which is not a parameter of "
-                                         f"{self.name}{self.signature}")
+                for where, args in (("args", case.args), ("variant", case.variant)):
+                    for arg in args:
+                        if arg not in params:
+                            raise LocatedValueError(f"not a parameter of {self.name}{self.signature}"
+                                                    f"{_parameter_hint(arg, params)}", "cases", i, where, arg)
         return self
 
     @property

@@ -34,3 +34,8 @@ def as_nested_lists(t: torch.Tensor) -> list:
 
 def numpy_median_rows(t: torch.Tensor) -> torch.Tensor:
     return torch.from_numpy(np.median(t.numpy(), axis=1))
+
+
+def scaled_through_numpy(t: torch.Tensor, factor: float) -> None:
+    a = t.numpy()
+    a *= factor

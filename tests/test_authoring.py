@@ -172,6 +172,10 @@ tasks:
     cases:
       - args: {x: 7}
 """
+LOOSE = EXERCISE_TEMPLATE.format(schema_line="", title="t", ex_id="x").replace("    points: 1\n",
+                                                                              "    points: 1\n    rtol: 1.0\n")
+STALE = EXERCISE_TEMPLATE.format(schema_line="", title="t", ex_id="x").replace(
+    "    points: 1\n", "    points: 1\n    probes_exempt: {constant: a constant is right here}\n")
 VARIANT_BREAKS = EXERCISE_TEMPLATE.format(schema_line="", title="t", ex_id="x").replace(
     "shape: [{randint: [1, 6]}, 4]", "shape: [5]")
 
@@ -185,12 +189,34 @@ VARIANT_BREAKS = EXERCISE_TEMPLATE.format(schema_line="", title="t", ex_id="x").
     (QUIZ, "def same(x):\n    return x\n", "the unedited stub scores 1 (tasks: q1); it must score 0"),
     (VARIANT_BREAKS, SOLUTION_TEMPLATE.format(ex_id="x", title="t").replace("return 2 * x", "return 2 * x.view(-1, 4)"),
      "raised RuntimeError"),
+    (LOOSE, None, "exercise1.yaml:8: tasks[0]: double passes with a wrong answer (returning its input `x` "
+                  "unchanged); add a case or rule that fails it, or exempt it with `probes_exempt: {input: why}`"),
+    (LOOSE, None, "double passes with a wrong answer (returning zeros_like of the expected result)"),
+    (STALE, None, "exercise1.yaml:8: tasks[0]: double exempts the probe 'constant', which fails it anyway (or does "
+                  "not apply); remove it from `probes_exempt`"),
+    (None, "import torch\n\ndef double(x):\n    return 2 * x / (x - x)\n",
+     "solutions/exercise1.py: the reference double returns NaN or inf on case 1 of task double (x=tensor of shape "
+     "(3,), float32)"),
+    (None, "import torch\n\ndef double(x):\n    return (2 * x).numpy()\n",
+     "solutions/exercise1.py: the reference double returns a numpy.ndarray, not a tensor; return "
+     "torch.from_numpy(...) of it on case 1 of task double"),
 ], ids=["expected disagrees", "one hint", "duplicate task names", "fails on a device", "stub scores",
-        "variant breaks the reference"])
+        "variant breaks the reference", "probe input passes", "probe zeros passes", "stale probe exemption",
+        "reference returns inf", "reference returns an ndarray"])
 def test_check_reports(tiny: CourseDir, yaml_text: str | None, solution: str | None, message: str) -> None:
     write_exercise(tiny.root, "exercise1", yaml_text, solution)
     problems = check_exercise(CourseDir.open(tiny.root), "exercise1", ("cpu", "meta")).problems
     assert any(message in p for p in problems), problems
+
+
+def test_a_probe_exempted_with_a_reason_is_not_reported(tiny: CourseDir) -> None:
+    exempt = LOOSE.replace("    rtol: 1.0\n", "    rtol: 1.0\n    probes_exempt: {input: a, zeros: b}\n")
+    write_exercise(tiny.root, "exercise1", exempt)
+    problems = check_exercise(CourseDir.open(tiny.root), "exercise1", ("cpu",)).problems
+    assert not [p for p in problems if "probe" in p], problems
+    with pytest.raises(ConfigError, match=r"probes_exempt.input: must not be empty"):
+        write_exercise(tiny.root, "exercise1", exempt.replace("input: a,", "input: '',"))
+        load_model(tiny.root / "exercises" / "exercise1.yaml", Exercise)
 
 
 def test_check_reports_layout_problems(tiny: CourseDir) -> None:
@@ -238,6 +264,16 @@ def test_grade_check_json_says_the_same_for_scripts(tiny: CourseDir, monkeypatch
     assert data["problem_count"] == len(data["problems"]) + 1
 
 
+def test_grade_check_checks_only_the_exercises_named(tiny: CourseDir) -> None:
+    write_exercise(tiny.root, "exercise1", BAD_EXPECTED)
+    write_exercise(tiny.root, "exercise2")
+    tiny.course_file.write_text(COURSE_YAML + "  - exercise2\n")
+    proc = run_grade("check", "ex2", "--devices", "cpu", cwd=tiny.root, env=PROCESS_MODE)
+    out = " ".join(proc.stdout.split())
+    assert proc.returncode == 0, out + proc.stderr
+    assert "exercise2 is consistent" in out and "exercise1" not in out
+
+
 def test_grade_check_exits_2_on_an_exercise_file_it_cannot_load(tiny: CourseDir) -> None:
     """A broken YAML is a configuration error (exit 2, as for `grade exercise1`), reported once."""
     (tiny.root / "exercises" / "exercise1.yaml").write_text("format_version: 1\ntitle: [unclosed\n")
@@ -267,3 +303,19 @@ def test_a_solution_error_in_check_is_reported_not_raised(tiny: CourseDir) -> No
     with pytest.raises(ConfigError):
         (tiny.root / "exercises" / "exercise1.yaml").write_text("format_version: 1\ntitle: t\n")
         load_model(tiny.root / "exercises" / "exercise1.yaml", Exercise)
+
+
+def test_a_broken_exercise_file_does_not_lock_students_out_of_the_others(tiny: CourseDir) -> None:
+    """`grade list` lists the others and `grade all` grades them; the broken one is named (exit 2)."""
+    tiny.course_file.write_text(COURSE_YAML + "  - exercise2\n")
+    (tiny.root / "exercises" / "exercise2.yaml").write_text("format_version: 1\ntitle: [unclosed\n")
+    (tiny.root / "solutions" / "exercise2.py").write_text("")
+    message = "exercises/exercise2.yaml:3: invalid YAML: expected ',' or ']', but got '<stream end>'"
+    listed = run_grade("list", cwd=tiny.root, env=PROCESS_MODE)
+    assert listed.returncode == 2 and "Traceback" not in listed.stderr, listed.stderr
+    assert "exercise1" in listed.stdout and "cannot be loaded" in listed.stdout
+    assert listed.stderr.strip() == f"exercise2 cannot be loaded: {message}"
+    graded = run_grade("all", "--devices", "cpu", "--format", "json", cwd=tiny.root, env=PROCESS_MODE)
+    assert graded.returncode == 2 and f"exercise2 not graded: {message}" in graded.stderr, graded.stderr
+    report = json.loads(graded.stdout)
+    assert [e["exercise"] for e in report["exercises"]] == ["exercise1"] and report["max_score"] == 1.0

@@ -70,6 +70,15 @@ def test_first_differing_index_counts_and_max_errors() -> None:
                            "first at index (1, 0): expected 3, got 30")
 
 
+def test_where_expected_entries_are_0_the_error_is_absolute() -> None:
+    """A relative error against 0 is meaningless (it used to read "max rel error 9e+12")."""
+    zeros = verdict(torch.zeros(2, 2), torch.tensor([[0.0, 9.0], [0.0, 0.0]]))
+    assert zeros.message == "result: 1 of 4 values differ; max abs error 9; first at index (0, 1): expected 0, got 9"
+    mixed = verdict(torch.tensor([0.0, 2.0]), torch.tensor([9.0, 3.0]))
+    assert mixed.message == ("result: 2 of 2 values differ; max abs error 9, max rel error 0.5; "
+                             "first at index (0,): expected 0, got 9")
+
+
 def test_zero_dim_tensors() -> None:
     assert verdict(torch.tensor(3.0), torch.tensor(3.0)).ok
     bad = verdict(torch.tensor(3.0), torch.tensor(4.0))
@@ -115,7 +124,10 @@ def test_tuples_and_lists() -> None:
     nested = verdict(((torch.zeros(1),), 2), ((torch.zeros(1, dtype=torch.int64),), 2))
     assert nested.message == "result[0][0]: expected dtype float32, got int64"
     assert verdict([1, 2.5, "a"], (1, 2.5, "a")).ok
-    assert verdict([1, 2], (1, 2.0000001)).ok  # numbers within 1e-6
+    assert verdict([1.0, 2.0], (1, 2.0000001)).ok  # numbers within 1e-6; an int where a float is asked
+    as_float = verdict([1, 2], (1, 2.0))  # but a float where an int is asked is the wrong type
+    assert (as_float.rule, as_float.message) == (compare.TYPE, "result[1]: expected a Python int, got float 2.0 "
+                                                 "(an integer tensor's .item() is an int; float() makes it a float)")
     assert not verdict([True], (1,)).ok  # a bool is not the number 1
 
 

@@ -82,7 +82,8 @@ CASES = [
            "exercises/exercise1.yaml:8: tasks[0].points: must be a number (got 'three')"),
     Broken("unknown rule kind", E1, EXERCISE1.replace("kind: require_autograd", "kind: require_autograds"),
            "exercises/exercise1.yaml:10: tasks[0].rules[0].kind: must be one of 'require_autograd', 'forbid_calls', "
-           "'gradients_flow' (got 'require_autograds'); did you mean 'require_autograd'?"),
+           "'gradients_flow', 'require_calls', 'created_on', 'shares_memory', 'max_torch_ops' (got 'require_autograds'); "
+           "did you mean 'require_autograd'?"),
     Broken("rule without kind", E1, EXERCISE1.replace("      - kind: require_autograd", "      - feedback: hi"),
            "exercises/exercise1.yaml:10: tasks[0].rules[0].kind: is required; add it"),
     Broken("invalid YAML syntax", E1, EXERCISE1.replace("[1.0, 2.0]}}", "[1.0, 2.0}}"),
@@ -116,8 +117,26 @@ CASES = [
            "exercises/exercise1.yaml:4: tasks: tasks[0] and tasks[1] are both named 'cube_grad'; "
            "task names must be unique"),
     Broken("argument that is not a parameter", E1, EXERCISE1.replace("{x: {tensor", "{y: {tensor"),
-           "exercises/exercise1.yaml:5: tasks[0]: cases[0] passes 'y', which is not a parameter of "
-           "cube_grad(x: torch.Tensor) -> torch.Tensor"),
+           "exercises/exercise1.yaml:15: tasks[0].cases[0].args.y: not a parameter of "
+           "cube_grad(x: torch.Tensor) -> torch.Tensor; its parameters are x"),
+    Broken("NumPy's axis for torch's dim", E1, EXERCISE1.replace(
+        '"(x: torch.Tensor) -> torch.Tensor"', '"(x: torch.Tensor, dim: int = 0) -> torch.Tensor"').replace(
+        "      - args: {x: {random: randn, shape: [3]}}", "      - args: {x: {random: randn, shape: [3]}, axis: 0}"),
+           "exercises/exercise1.yaml:16: tasks[0].cases[1].args.axis: not a parameter of "
+           "cube_grad(x: torch.Tensor, dim: int = 0) -> torch.Tensor; did you mean 'dim'?"),
+    Broken("misspelt argument in a variant", E1, EXERCISE1.replace(
+        "        hidden: true", "        hidden: true\n        variant: {xs: {random: randn, shape: [4]}}"),
+           "exercises/exercise1.yaml:18: tasks[0].cases[1].variant.xs: not a parameter of "
+           "cube_grad(x: torch.Tensor) -> torch.Tensor; did you mean 'x'?"),
+    Broken("key indented too far", E1, EXERCISE1.replace("    doc: Return", "      doc: Return"),
+           "exercises/exercise1.yaml:7: invalid YAML: check the indentation of line 7: it does not line up with "
+           "the keys (or the '- ' items) it belongs with; YAML nests by indentation, with spaces"),
+    Broken("list item indented too little", E1, EXERCISE1.replace("      - Call backward.", "    - Call backward."),
+           "exercises/exercise1.yaml:13: invalid YAML: check the indentation of line 13: it does not line up with "
+           "the keys (or the '- ' items) it belongs with; YAML nests by indentation, with spaces"),
+    Broken("top-level key indented", E1, EXERCISE1.replace("title: Cubes", "  title: Cubes"),
+           "exercises/exercise1.yaml:2: invalid YAML: check the indentation of line 2 (a key indented deeper than "
+           "the one above it), or put quotes around a value that contains ': '"),
     Broken("misspelt value kind", E1, EXERCISE1.replace("random: randn", "random: randm"),
            "exercises/exercise1.yaml:16: tasks[0].cases[1].args.x.random: must be one of 'randn', 'rand' or "
            "'randint' (got 'randm'); did you mean 'rand'?"),
@@ -129,13 +148,13 @@ CASES = [
            "exercises/exercise1.yaml:14: tasks[0].cases: must have at least 1 item(s)"),
     Broken("answer task with two cases", E2, EXERCISE2 + "      - args: {shapes: [[2], [2]]}\n",
            "exercises/exercise2.yaml:6: tasks[0]: an answer task takes exactly one case (the arguments of its question)",
-           args=("list",)),
+           args=("exercise2",)),
     Broken("unknown exercise id in course.yaml", C, COURSE + "  - exercise99\n",
            "course.yaml:6: exercises[2]: exercises/exercise99.yaml does not exist; "
-           "create it, or remove 'exercise99' from the list", args=("list",)),
+           "create it, or remove 'exercise99' from the list", args=("hint", "exercise99")),
     Broken("misspelt exercise id in course.yaml", C, COURSE.replace("  - exercise2", "  - exercse2"),
            "course.yaml:5: exercises[1]: exercises/exercse2.yaml does not exist; did you mean 'exercise2'?",
-           args=("all",)),
+           args=("exercse2",)),
     Broken("exercise id listed twice", C, COURSE + "  - exercise1\n",
            "course.yaml:3: exercises: 'exercise1' is listed twice", args=("list",)),
     Broken("format version", C, COURSE.replace("format_version: 1", "format_version: 2"),
