@@ -261,10 +261,10 @@ def _warm_up(course: CourseDir, exercises: list[str], opts: Any) -> None:
     """Grade each exercise's reference solution once in this process before the workers are
     forked: torch's lazy imports, the runner's pre-warming and the references are then loaded
     once and shared by every worker (and a broken solution stops the batch before it starts)."""
-    from grader import runner
+    from grader import sandbox
     from grader.grading import grade_source, reference_submission
 
-    launcher = runner.ForkLauncher()  # not the default (sandbox) launcher: workers start their own
+    launcher = sandbox.shared_launcher()  # started before any reference: the workers share it
     for ex_id in exercises:
         grade_source(course, ex_id, reference_submission(course, ex_id, opts), f"{ex_id}.py", opts, launcher)
 
@@ -373,11 +373,10 @@ def grade_many(course: CourseDir, submissions: Iterable[Submission], opts: Any, 
 
 
 def _sandbox_attach() -> Any:
-    """The workers share this process's sandbox (None: process mode, or no bubblewrap)."""
+    """The workers share this process's zygote (the sandbox's, or process mode's)."""
     from grader import sandbox
 
-    launcher = sandbox.shared_launcher()
-    return launcher.attach if launcher is not None else None
+    return sandbox.shared_launcher().attach
 
 
 def _dask_replies(course: CourseDir, job_list: list[dict[str, Any]], deadlines: dict[str, float], scheduler: str,

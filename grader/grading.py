@@ -251,7 +251,7 @@ def _remember_references(key: tuple[Any, ...], refs: dict[int, list[CaseRef]]) -
 
 
 def grade_source(course: CourseDir, ex_id: str, source: str, filename: str,
-                 opts: GradeOptions = GradeOptions(), launcher: runner.ForkLauncher | None = None) -> ExerciseReport:
+                 opts: GradeOptions = GradeOptions(), launcher: runner.Launcher | None = None) -> ExerciseReport:
     """Grade one submission's source text; the pipeline, in order."""
     started = time.monotonic()
     exercise = course.exercise(ex_id)
@@ -286,7 +286,7 @@ def grade_source(course: CourseDir, ex_id: str, source: str, filename: str,
 
 
 def grade_file(course: CourseDir, ex_id: str, path: Path, opts: GradeOptions = GradeOptions(),
-               launcher: runner.ForkLauncher | None = None) -> ExerciseReport:
+               launcher: runner.Launcher | None = None) -> ExerciseReport:
     try:
         source = path.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:

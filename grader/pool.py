@@ -110,15 +110,11 @@ def make_launcher(zygote: socket.socket | None = None) -> Any:
     shares that sandbox. Otherwise the runner picks the strongest isolation available when
     it builds its default launcher; a worker keeps that one instead of building one per job.
     """
-    from grader import runner
+    from grader import sandbox
 
     if zygote is not None:
-        from grader.sandbox import SandboxLauncher
-
-        return SandboxLauncher.attached(zygote)
-
-    factory = getattr(runner, "default_launcher", None)
-    return factory() if callable(factory) else runner.ForkLauncher()
+        return sandbox.SandboxLauncher.attached(zygote)
+    return sandbox.shared_launcher()
 
 
 def become_subreaper() -> None:

@@ -38,7 +38,7 @@ import pytest
 import yaml
 from conftest import ROOT
 
-from grader import confine, runner, sandbox
+from grader import confine, sandbox
 from grader.course import CourseDir
 from grader.errors import ConfigError
 from grader.grading import GradeOptions, grade_source, reference_submission
@@ -47,7 +47,7 @@ from grader.results import STATUSES
 from grader.schema import Course, Exercise
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
-JOB_UIDS = range(confine.job_uid(0, 0), confine.job_uid(0xFFFF, 0x3FF) + 1)
+JOB_UIDS = confine.JOB_UIDS
 
 
 @dataclass
@@ -130,12 +130,12 @@ def sandbox_launcher(course: CourseDir) -> Any:
 
 
 @pytest.fixture(scope="module")
-def process_launcher() -> runner.ForkLauncher:
-    return runner.ForkLauncher()
+def process_launcher() -> sandbox.ForkLauncher:
+    return sandbox.ForkLauncher()
 
 
 @pytest.fixture(scope="module")
-def process_contained(course: CourseDir, process_launcher: runner.ForkLauncher) -> bool:
+def process_contained(course: CourseDir, process_launcher: sandbox.ForkLauncher) -> bool:
     """Whether process mode runs each child in PID and network namespaces of its own here."""
     probe = "import os\nprint('pid', os.getpid())\n"
     report = grade_source(course, "exercise3", probe, "exercise3.py", GradeOptions(devices=("cpu",)),

@@ -115,13 +115,13 @@ def test_process_mode_confines_what_it_can(course: CourseDir, monkeypatch: pytes
     namespaces, a read-only view with a private /tmp, an unused uid and no capabilities.
     (It cannot hide the course: README, trust model.)"""
     monkeypatch.setenv("GRADER_TEST_SECRET", "do-not-leak")
-    facts = probe(course, runner.ForkLauncher())
+    facts = probe(course, sandbox.ForkLauncher())
     assert facts["isolation"] == "process"
     assert "GRADER_TEST_SECRET" not in facts["env"]
     if os.geteuid() != 0:
         pytest.skip("the namespaces of process mode are set up as root; not root here")
     assert facts["pid"] == 1 and facts["ppid"] == 0
-    assert facts["uid"] in range(confine.job_uid(0, 0), confine.job_uid(0xFFFF, 0x3FF) + 1)
+    assert facts["uid"] in confine.JOB_UIDS
     assert facts["cap_eff"] == 0 and facts["no_new_privs"] == "1"
     assert facts["network"] is False
     assert facts["wrote"] == ["/tmp/ok.txt"] and not facts["wrote_course"]
@@ -141,7 +141,7 @@ def test_process_mode_in_a_user_namespace(tmp_path: Path) -> None:
                 os.setgroups([])
                 os.setresgid(uid, uid, uid)
                 os.setresuid(uid, uid, uid)
-            home = runner.confine_user_child(runner.Limits(task_timeout=[5.0]), str(tmp_path))
+            home = runner.confine_user_child(runner.Limits(task_timeout=[5.0]), str(tmp_path)).home
             facts: dict[str, Any] = {"pid": os.getpid(), "home": home}
             try:
                 open(hack, "w").close()  # noqa: SIM115
@@ -186,13 +186,18 @@ def test_a_sandbox_that_cannot_start_falls_back_to_process_mode(course: CourseDi
 def test_isolation_can_be_chosen(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sandbox, "_SHARED", {})
     monkeypatch.setenv(sandbox.ISOLATION_ENV, "process")
-    assert sandbox.shared_launcher() is None
+    launcher = sandbox.shared_launcher()
+    assert type(launcher) is sandbox.ForkLauncher and launcher.isolation == "process"
+    monkeypatch.setattr(sandbox, "_SHARED", {})
+    monkeypatch.setenv(sandbox.ISOLATION_ENV, "none")
+    assert sandbox.shared_launcher().isolation == "none"
+    monkeypatch.setattr(sandbox, "_SHARED", {})
     monkeypatch.setenv(sandbox.ISOLATION_ENV, "bwrap")
     monkeypatch.setattr(sandbox, "bwrap_path", lambda: None)
     with pytest.raises(sandbox.SandboxError, match="apt-get install bubblewrap"):
         sandbox.shared_launcher()
     monkeypatch.setenv(sandbox.ISOLATION_ENV, "chroot")
-    with pytest.raises(sandbox.SandboxError, match="auto, bwrap or process"):
+    with pytest.raises(sandbox.SandboxError, match="auto, bwrap, process or none"):
         sandbox.shared_launcher()
 
 
@@ -257,7 +262,7 @@ def test_a_zygote_that_dies_is_replaced(course: CourseDir, bwrap_launcher: Any) 
 
 def test_process_mode_jobs_in_parallel_do_not_touch_each_other(course: CourseDir) -> None:
     """A shared process-mode launcher: killing one job's tree never kills another job."""
-    launcher = runner.ForkLauncher()
+    launcher = sandbox.ForkLauncher()
     results: dict[str, Any] = {}
     sources = {"hang": "def cube_grad(x):\n    while True:\n        pass\n",
                "right": reference_submission(course, "exercise3")}
