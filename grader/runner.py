@@ -300,12 +300,57 @@ def confine_root_child(limits: Limits, uid: int, workdir: str, needed: list[str]
         private_tmp(needed)
     except OSError:
         os.chown(workdir, uid, uid)
+        handles = _handles_to_unreachable(needed)
         _become(uid)
+        _reroute_imports(handles)
         return confine_user_child(limits, workdir)
     _apply_limits(limits)  # the uid is fresh: RLIMIT_NPROC counts this job only
     _become(uid)
     confine.set_no_new_privs()
     return Confined("/tmp", ipc_namespace=True, pid_namespace=pid_namespace, own_proc=own_proc)
+
+
+def _handles_to_unreachable(paths: list[str]) -> dict[str, int]:
+    """As root, before leaving it: an O_PATH handle on each of `paths` that another user could
+    not reach (Python under root's home, mode 0700), to keep importing from after the drop."""
+    handles = {}
+    for path in paths:
+        here = path
+        while here != "/":
+            here = os.path.dirname(here)
+            try:
+                if not os.stat(here).st_mode & stat.S_IXOTH:
+                    handles[path] = os.open(path, os.O_PATH | os.O_DIRECTORY)
+                    break
+            except OSError:
+                break
+    return handles
+
+
+def _reroute_imports(handles: dict[str, int]) -> None:
+    """After leaving root without a mount namespace: imports of the standard library or torch
+    still work through `/proc/self/fd/N` (following one's own descriptor skips the folders
+    above it, which this uid may not enter). Every search path (sys.path, each package's
+    __path__) is rewritten; nothing else of those folders' parents becomes reachable."""
+    if not handles:
+        return
+    routes = sorted(((p.rstrip("/") + "/", f"/proc/self/fd/{fd}/") for p, fd in handles.items()),
+                    key=lambda r: -len(r[0]))
+
+    def moved(entry: str) -> str:
+        for old, new in routes:
+            if entry == old[:-1]:
+                return new[:-1]
+            if entry.startswith(old):
+                return new + entry[len(old):]
+        return entry
+
+    sys.path[:] = [moved(p) for p in sys.path]
+    for module in list(sys.modules.values()):
+        search = getattr(module, "__path__", None)
+        if isinstance(search, list):
+            search[:] = [moved(p) for p in search]
+    sys.path_importer_cache.clear()
 
 
 def _become(uid: int) -> None:

@@ -11,6 +11,8 @@ as `key: value` lines, what the grader must report:
     needs: sandbox                    only the bubblewrap sandbox defends this (process mode
                                       shares the grader's user: README, "Trust model")
     needs: containment                the sandbox, or process mode with namespaces (as root)
+    needs: own-uid                    the sandbox, or process mode with namespaces or a uid of its own
+                                      (root, even without CAP_SYS_ADMIN: tests/container.py)
     timeout: 2                        seconds per task (default 3)
     cli: yes                          also graded by the real `grade` command
 
@@ -135,12 +137,14 @@ def process_launcher() -> sandbox.ForkLauncher:
 
 
 @pytest.fixture(scope="module")
-def process_contained(course: CourseDir, process_launcher: sandbox.ForkLauncher) -> bool:
-    """Whether process mode runs each child in PID and network namespaces of its own here."""
-    probe = "import os\nprint('pid', os.getpid())\n"
+def process_walls(course: CourseDir, process_launcher: sandbox.ForkLauncher) -> dict[str, bool]:
+    """What process mode gives each child here: PID and network namespaces of its own
+    (`contained`), and a uid other than the grader's or a read-only view (`own_uid`)."""
+    probe = "import os\nprint('pid', os.getpid(), 'uid', os.getuid())\n"
     report = grade_source(course, "exercise3", probe, "exercise3.py", GradeOptions(devices=("cpu",)),
                           process_launcher)
-    return "pid 1\n" in report.output
+    contained = "pid 1 " in report.output
+    return {"contained": contained, "own_uid": contained or f"uid {os.getuid()}\n" not in report.output}
 
 
 def launcher_for(request: pytest.FixtureRequest, mode: str, case: Case) -> Any:
@@ -148,9 +152,13 @@ def launcher_for(request: pytest.FixtureRequest, mode: str, case: Case) -> Any:
     if mode == "process" and case.needs == "sandbox":
         pytest.skip("process mode cannot hide the course or the grader's memory from the child "
                     "(README, trust model); only the sandbox defends this")
-    if mode == "process" and case.needs == "containment" and not request.getfixturevalue("process_contained"):
+    walls = request.getfixturevalue("process_walls") if mode == "process" else {}
+    if mode == "process" and case.needs == "containment" and not walls["contained"]:
         pytest.skip("process mode has no namespaces here (not root, no user namespaces); only the sandbox "
                     "defends this")
+    if mode == "process" and case.needs == "own-uid" and not walls["own_uid"]:
+        pytest.skip("process mode runs the child as the grader's own user here (not root, no user "
+                    "namespaces): it can write what the grader can")
     return launcher
 
 
@@ -229,6 +237,7 @@ def helper_pids() -> set[int]:
 
 # ------------------------------------------------------------------ the suite
 
+@pytest.mark.container
 @pytest.mark.timeout(240)
 @pytest.mark.parametrize("mode", ["sandbox", "process"])
 @pytest.mark.parametrize("case", CASES, ids=[c.path.stem for c in CASES])

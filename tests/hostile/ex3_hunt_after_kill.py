@@ -12,6 +12,7 @@ exercise: exercise3
 score: 0
 status: cube_grad=error cube_second_grad=failed
 output: hunted: nothing
+timeout: 10
 """
 
 import gc
