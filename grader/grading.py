@@ -282,7 +282,8 @@ def grade_source(course: CourseDir, ex_id: str, source: str, filename: str,
         results.append(TaskResult(p.task.name, score, p.task.points, judgement.status, judgement.feedback,
                                   judgement.devices))
     return ExerciseReport(exercise=ex_id, title=exercise.title, tasks=tuple(results), output=outcome.output,
-                          isolation=outcome.isolation, seconds=time.monotonic() - started, student=opts.student)
+                          isolation=outcome.isolation, seconds=time.monotonic() - started, student=opts.student,
+                          limits=outcome.limits)
 
 
 def grade_file(course: CourseDir, ex_id: str, path: Path, opts: GradeOptions = GradeOptions(),

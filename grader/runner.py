@@ -92,6 +92,8 @@ class RunOutcome:
     isolation: str
     seconds: float
     import_exception: dict[str, Any] | None = None
+    limits: dict[str, Any] = field(default_factory=dict)
+    """The limits that applied, and how they were enforced (see `applied_limits`)."""
 
 
 @dataclass
@@ -639,7 +641,17 @@ def run(job: dict[str, Any], limits: Limits, launcher: Any = None,
             import_exception = (runs[first].result or {}).get("exception")
             break
         next_task = max(next_task, first + 1)
-    return RunOutcome(runs, capture.text(), launcher.isolation, time.monotonic() - started, import_exception)
+    return RunOutcome(runs, capture.text(), launcher.isolation, time.monotonic() - started, import_exception,
+                      applied_limits(limits, launcher))
+
+
+def applied_limits(limits: Limits, launcher: Any) -> dict[str, Any]:
+    """For the report: each limit and, from the launcher, how it was held (a cgroup for the
+    whole job, or resource limits per process) and whether a system call filter ran."""
+    return {"memory_mb": limits.memory_mb, "processes": limits.processes,
+            "cpu_s": int(limits.import_timeout + sum(limits.task_timeout)) + 2,
+            "file_size_mb": limits.file_size_mb, "open_files": limits.open_files,
+            **getattr(launcher, "walls", {})}
 
 
 def _bounded(limits: Limits) -> Limits:

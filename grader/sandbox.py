@@ -182,6 +182,10 @@ class SandboxLauncher:
         self._live: set[int] = set()
         self._next = self.handle_base
         self._fallback: ForkLauncher | None = None
+        self._cgroups: confine.JobCgroups | None = None
+        self._cgroups_tried = False
+        self._groups: dict[int, str] = {}
+        self._filter = ""
         self._owner = os.getpid()
         self._started_at = 0.0
         self.warm_s: float | None = None
@@ -346,6 +350,11 @@ class SandboxLauncher:
                 return
             if self._fallback is not None:
                 self._fallback.close(wait)
+            if self._cgroups is not None:
+                for handle in list(self._groups):
+                    self._end_cgroup(handle)
+                self._cgroups.close()
+                self._cgroups = None
             sock, proc = self._sock, self._proc
             if sock is not None:
                 sock.close()
@@ -415,6 +424,7 @@ class SandboxLauncher:
                 self.warm_s = message.get("warm_s")
                 if message.get("isolation") in ("bwrap", "process", "none"):
                     self.kind = message["isolation"]
+                self._filter = str(message.get("system_call_filter") or "")
             elif message.get("event") == "exit" and message.get("id") in self._live:
                 status = message.get("status")
                 self._exits[message["id"]] = status if type(status) is int else _exit_status_killed()
@@ -454,22 +464,57 @@ class SandboxLauncher:
         out_r, out_w = os.pipe()
         handle = self._next
         self._next += 1
+        sent = [memfd, res_w, out_w]
+        group = self._job_cgroup(limits)
+        if group is not None:
+            self._groups[handle] = group[0]
+            sent.append(group[1])
         try:
             view = memoryview(payload)
             while view:
                 view = view[os.write(memfd, view):]
             os.lseek(memfd, 0, os.SEEK_SET)
             header = json.dumps({"op": "start", "id": handle, "limits": dataclasses.asdict(limits)}).encode()
-            socket.send_fds(self._sock, [header], [memfd, res_w, out_w])
+            socket.send_fds(self._sock, [header], sent)
         except OSError:
             for fd in (res_r, out_r):
                 os.close(fd)
+            self._end_cgroup(handle)
             return None
         finally:
-            for fd in (memfd, res_w, out_w):
+            for fd in sent:
                 os.close(fd)
         self._live.add(handle)
         return handle, res_r, out_r
+
+    def _job_cgroup(self, limits: Any) -> tuple[str, int] | None:
+        """A cgroup v2 for the job where this grader can make one (see `confine.JobCgroups`)."""
+        if not self._cgroups_tried:
+            self._cgroups_tried = True
+            self._cgroups = confine.JobCgroups.create()
+        if self._cgroups is None:
+            return None
+        try:
+            return self._cgroups.new_job(limits.memory_mb, limits.processes)
+        except OSError:
+            return None
+
+    def _end_cgroup(self, handle: int) -> None:
+        folder = self._groups.pop(handle, None)
+        if folder is not None and self._cgroups is not None:
+            self._cgroups.end_job(folder)
+
+    @property
+    def walls(self) -> dict[str, str]:
+        """What held every job of this launcher, for the reports: how memory and processes were
+        counted (the whole job in a cgroup v2, or each process by resource limits), and the
+        system call filter (or why there was none)."""
+        if self._fallback is not None:
+            return self._fallback.walls
+        whole = self._cgroups is not None
+        return {"held_by": "cgroup v2 per job (memory and processes of the whole job)" if whole
+                else "resource limits (memory per process, processes per job uid)",
+                "system_call_filter": self._filter or "unknown"}
 
     def _process_mode(self) -> ForkLauncher:
         """Where bwrap cannot run: process mode, or a refusal (see `ForkLauncher`)."""
@@ -499,6 +544,7 @@ class SandboxLauncher:
                         or (asked and time.monotonic() > deadline)):
                     self._exits.pop(handle, None)
                     self._live.discard(handle)
+                    self._end_cgroup(handle)
                     return
                 if not asked:
                     try:
@@ -581,6 +627,9 @@ def _forget(launcher: SandboxLauncher) -> None:
     launcher._exits = {}
     launcher._live = set()
     launcher._fallback = None
+    launcher._cgroups = None  # the parent's: its folders are not ours to remove
+    launcher._cgroups_tried = False
+    launcher._groups = {}
     launcher._lock = threading.RLock()
     launcher._owner = os.getpid()
 

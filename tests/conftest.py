@@ -30,7 +30,7 @@ def normalise(report: Any) -> Any:
     """Remove what changes between runs and machines: timings, absolute paths, and the isolation
     (bwrap where bubblewrap is installed, process elsewhere; the report is otherwise the same)."""
     if isinstance(report, dict):
-        return {k: normalise(v) for k, v in report.items() if k not in ("time_s", "isolation")}
+        return {k: normalise(v) for k, v in report.items() if k not in ("time_s", "isolation", "limits")}
     if isinstance(report, list):
         return [normalise(v) for v in report]
     if isinstance(report, str):

@@ -314,3 +314,76 @@ def test_batch_workers_share_one_zygote_and_each_keeps_its_own_jobs(course: Cour
     finally:
         for launcher in (first, second, owner):
             launcher.close()
+
+
+MEMORY_HELPERS = '''
+import os
+import time
+
+import torch
+
+read, write = os.pipe()
+helpers = []
+for _ in range(4):
+    pid = os.fork()
+    if pid == 0:
+        block = bytearray(150 << 20)
+        for i in range(0, len(block), 4096):
+            block[i] = 1
+        os.write(write, b"x")
+        time.sleep(30)
+        os._exit(0)
+    helpers.append(pid)
+os.close(write)
+os.set_blocking(read, False)
+held = 0
+end = time.monotonic() + 4
+while time.monotonic() < end:
+    try:
+        held += len(os.read(read, 16))
+    except BlockingIOError:
+        pass
+    time.sleep(0.05)
+    alive = sum(1 for pid in helpers if os.waitpid(pid, os.WNOHANG) == (0, 0))
+print(f"helpers that held their memory: {held}, alive: {alive}")
+
+
+def cube_grad(x):
+    leaf = x.detach().requires_grad_()
+    (leaf**3).sum().backward()
+    return leaf.grad
+
+
+def cube_second_grad(x):
+    leaf = x.detach().requires_grad_()
+    (g,) = torch.autograd.grad((leaf**3).sum(), leaf, create_graph=True)
+    (h,) = torch.autograd.grad(g.sum(), leaf)
+    return h
+'''
+
+
+def test_forked_helpers_share_the_memory_limit_of_their_job(tmp_path: Path) -> None:
+    """Four forked helpers of 150 MiB each, with `memory_mb: 256` for the job: where the grader
+    can make a cgroup v2 per job, the whole job is held to 256 MiB (at most one helper keeps its
+    memory); the report names how the limits were held, and full marks (the answers are right).
+    In every mode where no cgroup can be made, the report says the limit was per process."""
+    import yaml
+
+    data = yaml.safe_load((ROOT / "course.yaml").read_text(encoding="utf-8"))
+    data.setdefault("defaults", {}).update(memory_mb=256, timeout=10)
+    (tmp_path / "course.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    for folder in ("exercises", "solutions"):
+        (tmp_path / folder).symlink_to(ROOT / folder)
+    course = CourseDir(tmp_path)
+    launcher = sandbox.shared_launcher()
+    report = grade_source(course, "exercise3", MEMORY_HELPERS, "exercise3.py", GradeOptions(devices=("cpu",)),
+                          launcher)
+    assert report.limits["memory_mb"] == 256
+    if confine.cgroup_base() is None:
+        assert report.limits["held_by"].startswith("resource limits")
+        pytest.skip("no cgroup v2 with the memory and pids controllers for this grader here: "
+                    "memory is limited per process (the report says so)")
+    assert report.limits["held_by"].startswith("cgroup v2")
+    held = int(report.output.split("helpers that held their memory: ")[1].split(",")[0])
+    assert held <= 1, report.output
+    assert report.score == report.max_score
