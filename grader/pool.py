@@ -442,6 +442,7 @@ def materialize_course(bundle: dict[str, Any]) -> Path:
     if not digest.isalnum():
         raise ValueError("invalid course bundle")
     target = Path(tempfile.gettempdir()) / f"course-grader-{digest[:24]}"
+    _MATERIALIZED.add(target)
     if (target / "course.yaml").is_file():
         return target
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
@@ -458,6 +459,30 @@ def materialize_course(bundle: dict[str, Any]) -> Path:
 
         shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+_MATERIALIZED: set[Path] = set()
+"""Course copies this dask worker wrote: removed when the batch ends and at worker shutdown."""
+
+
+def forget_course(digest: str | None = None) -> list[str]:
+    """Remove this machine's copy of a shipped course (every copy this worker wrote when
+    `digest` is None), and stop the idle grader processes that graded from it. Run on every
+    worker by `grade batch` when its batch ends, and at the worker's shutdown."""
+    import shutil
+
+    removed = []
+    for target in sorted(_MATERIALIZED):
+        if digest is None or target.name == f"course-grader-{digest[:24]}":
+            shutil.rmtree(target, ignore_errors=True)
+            _MATERIALIZED.discard(target)
+            removed.append(str(target))
+    if removed:
+        _stop_servers()
+    return removed
+
+
+atexit.register(forget_course)
 
 
 class _Server:
