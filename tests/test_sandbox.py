@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import socket
+import sys
 import threading
 import time
 from pathlib import Path
@@ -387,3 +388,25 @@ def test_forked_helpers_share_the_memory_limit_of_their_job(tmp_path: Path) -> N
     held = int(report.output.split("helpers that held their memory: ")[1].split(",")[0])
     assert held <= 1, report.output
     assert report.score == report.max_score
+
+
+def test_without_libseccomp_the_filter_is_missing_and_says_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pyseccomp is Linux-only and needs libseccomp: without it, children run unfiltered and
+    every report's limits say why (the zygote passes this text on)."""
+    monkeypatch.setitem(sys.modules, "pyseccomp", None)
+    flt = confine.SeccompFilter(deny_sysv_ipc=True)
+    assert not flt.available and flt.missing.startswith("no system call filter (libseccomp unavailable")
+    flt.load()  # nothing to load: no error
+
+
+def test_reports_name_the_limits_and_how_they_were_held(course: CourseDir) -> None:
+    launcher = sandbox.ForkLauncher()
+    try:
+        report = grade_source(course, "exercise3", reference_submission(course, "exercise3"), "exercise3.py",
+                              GradeOptions(devices=("cpu",)), launcher)
+    finally:
+        launcher.close()
+    limits = report.to_json()["limits"]
+    assert limits["memory_mb"] == 2048 and limits["processes"] == 64
+    assert limits["system_call_filter"] == "on"
+    assert limits["held_by"].startswith(("cgroup v2", "resource limits"))
