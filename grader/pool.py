@@ -160,7 +160,7 @@ def _handle(job: dict[str, Any], state: _WorkerState) -> dict[str, Any]:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     reply["maxrss_kb"] = usage.ru_maxrss
-    reply["children_maxrss_kb"] = children.ru_maxrss
+    reply["children_maxrss_kb"] = max(children.ru_maxrss, int(getattr(state.launcher, "peak_child_rss_kb", 0)))
     return reply
 
 

@@ -189,6 +189,8 @@ class SandboxLauncher:
         self._owner = os.getpid()
         self._started_at = 0.0
         self.warm_s: float | None = None
+        self.peak_child_rss_kb = 0
+        """The largest peak resident set of a job's child so far (its zygote reports it)."""
         _INSTANCES.add(self)
 
     handle_base = HANDLE_BASE
@@ -426,6 +428,9 @@ class SandboxLauncher:
                     self.kind = message["isolation"]
                 self._filter = str(message.get("system_call_filter") or "")
             elif message.get("event") == "exit" and message.get("id") in self._live:
+                rss = message.get("maxrss_kb")
+                if type(rss) is int:
+                    self.peak_child_rss_kb = max(self.peak_child_rss_kb, rss)
                 status = message.get("status")
                 self._exits[message["id"]] = status if type(status) is int else _exit_status_killed()
         return False

@@ -228,8 +228,10 @@ def _serve(ctl: socket.socket, walls: _Walls, warm_s: float) -> None:
         for pid, job in list(jobs.items()):
             if job.pidfd is not None and job.pidfd not in ready:
                 continue
+            rss_kb = 0
             try:
-                waited, status = os.waitpid(pid, 0 if job.pidfd is not None else os.WNOHANG)
+                waited, status, usage = os.wait4(pid, 0 if job.pidfd is not None else os.WNOHANG)
+                rss_kb = usage.ru_maxrss
             except ChildProcessError:
                 waited, status = pid, 0
             if waited != pid:
@@ -241,7 +243,7 @@ def _serve(ctl: socket.socket, walls: _Walls, warm_s: float) -> None:
                 _end_job(pid, job)  # orphans that left its session, found by its uid
             _clean_up(job)
             if job.owner in controls:
-                _send(job.owner, {"event": "exit", "id": job.ident, "status": status})
+                _send(job.owner, {"event": "exit", "id": job.ident, "status": status, "maxrss_kb": rss_kb})
 
 
 def runner_reap(pid: int) -> None:

@@ -9,7 +9,7 @@ as `key: value` lines, what the grader must report:
     feedback: task ~ text | other     the task's feedback contains one of the texts (any case)
     output: text                      the captured output contains the text
     needs: sandbox                    only the bubblewrap sandbox defends this (process mode
-                                      shares the grader's user: README, "Trust model")
+                                      cannot hide the course: README, "Trust model")
     needs: containment                the sandbox, or process mode with namespaces (as root)
     needs: own-uid                    the sandbox, or process mode with namespaces or a uid of its own
                                       (root, even without CAP_SYS_ADMIN: tests/container.py)
@@ -150,8 +150,8 @@ def process_walls(course: CourseDir, process_launcher: sandbox.ForkLauncher) -> 
 def launcher_for(request: pytest.FixtureRequest, mode: str, case: Case) -> Any:
     launcher = request.getfixturevalue(f"{mode}_launcher")
     if mode == "process" and case.needs == "sandbox":
-        pytest.skip("process mode cannot hide the course or the grader's memory from the child "
-                    "(README, trust model); only the sandbox defends this")
+        pytest.skip("process mode cannot hide the course from the child (README, trust model); only the "
+                    "sandbox defends this")
     walls = request.getfixturevalue("process_walls") if mode == "process" else {}
     if mode == "process" and case.needs == "containment" and not walls["contained"]:
         pytest.skip("process mode has no namespaces here (not root, no user namespaces); only the sandbox "
