@@ -442,7 +442,6 @@ def materialize_course(bundle: dict[str, Any]) -> Path:
     if not digest.isalnum():
         raise ValueError("invalid course bundle")
     target = Path(tempfile.gettempdir()) / f"course-grader-{digest[:24]}"
-    _MATERIALIZED.add(target)
     if (target / "course.yaml").is_file():
         return target
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
@@ -454,6 +453,7 @@ def materialize_course(bundle: dict[str, Any]) -> Path:
         path.write_text(text, encoding="utf-8")
     try:
         os.rename(staging, target)
+        _MATERIALIZED.add(target)  # ours to remove (a copy another process wrote is its own)
     except OSError:  # another task on this machine got there first
         import shutil
 
@@ -462,7 +462,8 @@ def materialize_course(bundle: dict[str, Any]) -> Path:
 
 
 _MATERIALIZED: set[Path] = set()
-"""Course copies this dask worker wrote: removed when the batch ends and at worker shutdown."""
+"""Course copies this dask worker wrote: removed when the batch ends and at worker shutdown
+(another process's copy of the same course is left to it)."""
 
 
 def forget_course(digest: str | None = None) -> list[str]:

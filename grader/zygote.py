@@ -244,6 +244,23 @@ def _serve(ctl: socket.socket, walls: _Walls, warm_s: float) -> None:
             _clean_up(job)
             if job.owner in controls:
                 _send(job.owner, {"event": "exit", "id": job.ident, "status": status, "maxrss_kb": rss_kb})
+        _reap_orphans(jobs)
+
+
+def _reap_orphans(jobs: dict[int, _Job]) -> None:
+    """Orphans of jobs without a PID namespace come back to us (we are their subreaper) once
+    killed: reap them, but never a job's own child, whose status its owner waits for."""
+    while True:
+        try:
+            info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        except ChildProcessError:
+            return
+        if info is None or info.si_pid in jobs:
+            return
+        try:
+            os.waitpid(info.si_pid, 0)
+        except ChildProcessError:
+            return
 
 
 def runner_reap(pid: int) -> None:

@@ -259,7 +259,7 @@ def test_dask_executor_grades_the_same(tmp_path: Path) -> None:
         proc = run_grade("batch", str(subs), "--out", str(out), "--executor", "dask", "--scheduler",
                          cluster.scheduler_address, "--devices", "cpu,meta", timeout=300)
         # the batch is over and the workers still run: none keeps the course (solutions included)
-        assert set(Path(tempfile.gettempdir()).glob("course-grader-*")) == copies
+        assert set(Path(tempfile.gettempdir()).glob("course-grader-*")) <= copies
     assert proc.returncode == 0, proc.stderr
     scores = {p.stem: (json.loads(p.read_text())["score"], [t["status"] for t in json.loads(p.read_text())["tasks"]])
               for p in out.glob("[!.]*.json")}
