@@ -18,6 +18,19 @@ SCENARIOS = Path(__file__).resolve().parent / "scenarios"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 
 
+def course_with_defaults(folder: Path, **defaults: Any) -> Path:
+    """The real course in `folder` (its exercises and solutions linked) with other `defaults`
+    in course.yaml (shorter timeouts, a smaller memory limit)."""
+    import yaml
+
+    data = yaml.safe_load((ROOT / "course.yaml").read_text(encoding="utf-8"))
+    data.setdefault("defaults", {}).update(defaults)
+    (folder / "course.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    for name in ("exercises", "solutions"):
+        (folder / name).symlink_to(ROOT / name)
+    return folder
+
+
 def run_grade(*args: str, cwd: Path | None = None, timeout: float = 120, env: dict[str, str] | None = None,
               input: str | None = None) -> subprocess.CompletedProcess[str]:
     """`grade ARGS...` as a user runs it: a separate process, real stdout/stderr/exit code."""

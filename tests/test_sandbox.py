@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, course_with_defaults
 
 from grader import confine, runner, sandbox
 from grader.course import CourseDir
@@ -368,14 +368,7 @@ def test_forked_helpers_share_the_memory_limit_of_their_job(tmp_path: Path) -> N
     can make a cgroup v2 per job, the whole job is held to 256 MiB (at most one helper keeps its
     memory); the report names how the limits were held, and full marks (the answers are right).
     In every mode where no cgroup can be made, the report says the limit was per process."""
-    import yaml
-
-    data = yaml.safe_load((ROOT / "course.yaml").read_text(encoding="utf-8"))
-    data.setdefault("defaults", {}).update(memory_mb=256, timeout=10)
-    (tmp_path / "course.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
-    for folder in ("exercises", "solutions"):
-        (tmp_path / folder).symlink_to(ROOT / folder)
-    course = CourseDir(tmp_path)
+    course = CourseDir(course_with_defaults(tmp_path, memory_mb=256, timeout=10))
     launcher = sandbox.shared_launcher()
     report = grade_source(course, "exercise3", MEMORY_HELPERS, "exercise3.py", GradeOptions(devices=("cpu",)),
                           launcher)
