@@ -602,7 +602,9 @@ class JobCgroups:
                 except FileNotFoundError:
                     if name != "memory.swap.max":  # no swap accounting: nothing to switch off
                         raise
-            return folder, os.open(os.path.join(folder, "cgroup.procs"), os.O_WRONLY | os.O_CLOEXEC)
+            # (O_CREAT changes nothing on a cgroup file system, where the file always exists)
+            return folder, os.open(os.path.join(folder, "cgroup.procs"), os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC,
+                                   0o644)
         except OSError:
             os.rmdir(folder)
             raise

@@ -147,7 +147,7 @@ def launcher_for(request: pytest.FixtureRequest, mode: str, case: Case) -> Any:
                     "sandbox defends this")
     walls = request.getfixturevalue("process_walls") if mode == "process" else {}
     if mode == "process" and case.needs == "containment" and not walls["contained"]:
-        pytest.skip("process mode has no namespaces here (not root, no user namespaces); only the sandbox "
+        pytest.skip("process mode has no namespaces here (neither CAP_SYS_ADMIN nor user namespaces); only the sandbox "
                     "defends this")
     if mode == "process" and case.needs == "own-uid" and not walls["own_uid"]:
         pytest.skip("process mode runs the child as the grader's own user here (not root, no user "

@@ -403,3 +403,30 @@ def test_reports_name_the_limits_and_how_they_were_held(course: CourseDir) -> No
     assert limits["memory_mb"] == 2048 and limits["processes"] == 64
     assert limits["system_call_filter"] == "on"
     assert limits["held_by"].startswith(("cgroup v2", "resource limits"))
+
+
+@pytest.mark.parametrize("mode", ["bwrap", "process"])
+def test_each_job_joins_a_cgroup_of_its_own_through_a_descriptor(mode: str, course: CourseDir, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The plumbing of the cgroup per job, on a stand-in folder (this machine may have no cgroup
+    v2): the launcher makes a group per job with the job's limits, and the child, inside the
+    sandbox or in process mode, writes "0" to the `cgroup.procs` descriptor it was given."""
+    if mode == "bwrap" and sandbox.bwrap_path() is None:
+        pytest.skip("bubblewrap (bwrap) is not installed")
+    monkeypatch.setattr(confine, "cgroup_base", lambda: str(tmp_path))
+    launcher = sandbox.SandboxLauncher() if mode == "bwrap" else sandbox.ForkLauncher()
+    try:
+        report = grade_source(course, "exercise3", reference_submission(course, "exercise3"), "exercise3.py",
+                              GradeOptions(devices=("cpu",)), launcher)
+    finally:
+        launcher.close()
+    if mode == "bwrap" and report.isolation != "bwrap":
+        pytest.skip(f"the sandbox does not start here: {launcher.fallback_reason}")
+    assert report.score == report.max_score
+    assert report.limits["held_by"].startswith("cgroup v2")
+    [group] = tmp_path.glob("course-grader-*")
+    assert (group / "cgroup.subtree_control").read_text() == "+memory +pids"
+    jobs = sorted(group.glob("job-*"))
+    assert jobs and all((job / "cgroup.procs").read_text() == "0" for job in jobs)
+    assert (jobs[0] / "memory.max").read_text() == str(2048 << 20) and (jobs[0] / "pids.max").read_text() == "64"
+    assert (jobs[0] / "memory.swap.max").read_text() == "0" and (jobs[0] / "cgroup.kill").read_text() == "1"
