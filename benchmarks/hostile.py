@@ -39,7 +39,7 @@ def main() -> None:
 
     from test_hostile import CASES  # the parsed expectations of tests/hostile/*.py
 
-    from grader import runner, sandbox
+    from grader import sandbox
     from grader.course import CourseDir
     from grader.grading import GradeOptions, grade_source
 
@@ -52,7 +52,7 @@ def main() -> None:
     course = CourseDir(root)
 
     mode = args.mode or ("sandbox" if sandbox.bwrap_path() else "process")
-    launcher = sandbox.SandboxLauncher() if mode == "sandbox" else runner.ForkLauncher()
+    launcher = sandbox.SandboxLauncher() if mode == "sandbox" else sandbox.ForkLauncher()
     baseline = rss_mib()
     times: list[tuple[float, str, float, float]] = []
     started = time.monotonic()

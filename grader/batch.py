@@ -223,7 +223,8 @@ def exercise_report_from_json(data: dict[str, Any]) -> ExerciseReport:
                   for t in data["tasks"])
     return ExerciseReport(exercise=str(data["exercise"]), title=str(data.get("title", "")), tasks=tasks,
                           output=str(data.get("output", "")), isolation=str(data.get("isolation", "process")),
-                          seconds=float(data.get("time_s", 0.0)), student=data.get("student"))
+                          seconds=float(data.get("time_s", 0.0)), student=data.get("student"),
+                          limits=dict(data["limits"]) if isinstance(data.get("limits"), dict) else {})
 
 
 def report_from_json(data: dict[str, Any]) -> Report:
@@ -264,10 +265,10 @@ def _warm_up(course: CourseDir, exercises: list[str], opts: Any) -> None:
     """Grade each exercise's reference solution once in this process before the workers are
     forked: torch's lazy imports, the runner's pre-warming and the references are then loaded
     once and shared by every worker (and a broken solution stops the batch before it starts)."""
-    from grader import runner
+    from grader import sandbox
     from grader.grading import grade_source, reference_submission
 
-    launcher = runner.ForkLauncher()  # not the default (sandbox) launcher: workers start their own
+    launcher = sandbox.shared_launcher()  # started before any reference: the workers share it
     for ex_id in exercises:
         grade_source(course, ex_id, reference_submission(course, ex_id, opts), f"{ex_id}.py", opts, launcher)
 
@@ -342,6 +343,7 @@ def grade_many(course: CourseDir, submissions: Iterable[Submission], opts: Any, 
     order = {ex_id: i for i, ex_id in enumerate(course.exercise_ids)}
     exercises = sorted({s.exercise for s in subs}, key=lambda e: order.get(e, len(order)))
     deadlines = {ex_id: _deadline_s(course, ex_id, opts) for ex_id in exercises}
+    client = _dask_client(str(scheduler)) if executor == "dask" else None  # unreachable: fail before warming up
     _warm_up(course, exercises, opts)
     stats.warmup_seconds = time.monotonic() - started
 
@@ -363,7 +365,7 @@ def grade_many(course: CourseDir, submissions: Iterable[Submission], opts: Any, 
                     bar.advance()
                     yield sub, _report_of(course, sub, reply, stats)
         else:
-            for job, reply in _dask_replies(course, job_list, deadlines, str(scheduler), pool_stats, stats):
+            for job, reply in _dask_replies(course, job_list, deadlines, client, pool_stats, stats):
                 sub = subs[job["id"]]
                 bar.advance()
                 yield sub, _report_of(course, sub, reply, stats)
@@ -376,28 +378,37 @@ def grade_many(course: CourseDir, submissions: Iterable[Submission], opts: Any, 
 
 
 def _sandbox_attach() -> Any:
-    """The workers share this process's sandbox (None: process mode, or no bubblewrap)."""
+    """The workers share this process's zygote (the sandbox's, or process mode's)."""
     from grader import sandbox
 
-    launcher = sandbox.shared_launcher()
-    return launcher.attach if launcher is not None else None
+    return sandbox.shared_launcher().attach
 
 
-def _dask_replies(course: CourseDir, job_list: list[dict[str, Any]], deadlines: dict[str, float], scheduler: str,
-                  pool_stats: Any, stats: BatchStats) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
-    from grader import pool
+DASK_CONNECT_S = 5
+"""How long an unreachable dask scheduler is tried before the batch stops (exit code 2)."""
 
+
+def _dask_client(scheduler: str) -> Any:
     try:
-        from distributed import Client, as_completed
+        from distributed import Client
     except ImportError:
         raise UsageError("--executor dask needs dask.distributed: pip install 'course-grader[dask]'") from None
     try:
-        client = Client(scheduler, timeout="30s")
+        return Client(scheduler, timeout=f"{DASK_CONNECT_S}s")
     except (OSError, TimeoutError, ValueError) as exc:
-        raise UsageError(f"cannot reach the dask scheduler at {scheduler}: {exc}") from None
+        raise UsageError(f"cannot reach the dask scheduler at {scheduler} within {DASK_CONNECT_S} s: {exc}") from None
+
+
+def _dask_replies(course: CourseDir, job_list: list[dict[str, Any]], deadlines: dict[str, float], client: Any,
+                  pool_stats: Any, stats: BatchStats) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    from distributed import as_completed
+
+    from grader import pool
+
     with client:
         stats.workers = sum(int(w.get("nthreads", 1)) for w in client.scheduler_info()["workers"].values())
-        [bundle] = client.scatter([pool.course_bundle(course)], broadcast=True)
+        shipped = pool.course_bundle(course)
+        [bundle] = client.scatter([shipped], broadcast=True)
         futures = {client.submit(pool.dask_grade, job, bundle, deadlines[job["exercise"]], pure=False): job
                    for job in job_list}
         for future in as_completed(futures):
@@ -409,6 +420,10 @@ def _dask_replies(course: CourseDir, job_list: list[dict[str, Any]], deadlines: 
                          "kind": "internal"}
             pool_stats.note(reply)
             yield job, reply
+        try:  # the batch is over: no worker keeps the course (solutions included) on its disk
+            client.run(pool.forget_course, str(shipped["hash"]))
+        except Exception:  # noqa: BLE001, S110 - a worker gone meanwhile removes it on shutdown
+            pass
 
 
 def _report_of(course: CourseDir, sub: Submission, reply: dict[str, Any], stats: BatchStats) -> ExerciseReport:

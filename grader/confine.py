@@ -19,6 +19,14 @@ CLONE_NEWNS = 0x00020000
 CLONE_NEWNET = 0x40000000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWPID = 0x20000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWCGROUP = 0x02000000
+NAMESPACE_FLAGS = (CLONE_NEWNS, CLONE_NEWNET, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWIPC, CLONE_NEWUTS,
+                   CLONE_NEWCGROUP)
+CAP_SETGID = 6
+CAP_SETUID = 7
+CAP_SYS_ADMIN = 21
 
 PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
@@ -35,6 +43,7 @@ MS_NODEV = 4
 MS_BIND = 4096
 MS_REC = 16384
 MS_BIND_REC = MS_BIND | MS_REC
+MS_NOEXEC = 8
 MS_PRIVATE = 1 << 18
 
 _SYS_MOUNT_SETATTR = {"x86_64": 442, "aarch64": 442, "riscv64": 442}
@@ -261,12 +270,158 @@ def tasks_of_uid(uid: int) -> int:
     return total
 
 
+JOB_UID_FIRST = 0x3C000000
+JOB_UID_COUNT = 1 << 26
+"""Job uids: 0x3C000000 to 0x3FFFFFFF, a range no distribution gives to users or services."""
+JOB_UIDS = range(JOB_UID_FIRST, JOB_UID_FIRST + JOB_UID_COUNT)
+
+
 def job_uid(seed: int, serial: int) -> int:
     """An unprivileged uid that nothing else uses, one per job (like systemd's DynamicUser).
 
-    Processes count against RLIMIT_NPROC per real uid, so a fresh uid makes
-    the limit exact, and jobs cannot signal each other."""
-    return 0x3C000000 + ((seed & 0xFFFF) << 10) + (serial & 0x3FF)
+    Processes count against RLIMIT_NPROC per real uid, so a fresh uid makes the limit exact,
+    and jobs cannot signal each other. A launcher takes `seed` at random and counts `serial`
+    up from 1: a uid comes back only after 2**26 jobs, never while the same sandbox lives."""
+    return JOB_UID_FIRST + (seed + serial) % JOB_UID_COUNT
+
+
+def has_capability(cap: int) -> bool:
+    return bool(effective_capabilities() >> cap & 1)
+
+
+def privilege_problem() -> str | None:
+    """Why a child of this process could not be made unprivileged (None: it can).
+
+    Root gives each child an unused uid, which takes CAP_SETUID and CAP_SETGID; without
+    them every child would keep uid 0. A non-root grader's children are never root."""
+    if not LINUX or os.geteuid() != 0:
+        return None
+    missing = [name for cap, name in ((CAP_SETUID, "CAP_SETUID"), (CAP_SETGID, "CAP_SETGID"))
+               if not has_capability(cap)]
+    return f"the grader runs as root without {' and '.join(missing)}" if missing else None
+
+
+def still_privileged() -> str | None:
+    """In a child about to run student code: what privilege it still holds (None: nothing).
+    Checked after every drop, so that a refusal the kernel did not report cannot slip by."""
+    uids = os.getresuid()
+    if 0 in uids:
+        return f"uid 0 kept (real, effective, saved: {uids})"
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(("CapEff:", "CapPrm:")) and int(line.split()[1], 16):
+                    return f"capabilities kept ({line.strip()})"
+    except OSError:
+        pass
+    return None
+
+
+def kill_uid(uid: int) -> int:
+    """SIGKILL every process whose real uid is `uid` (a job's unused uid: only that job's
+    processes, orphans that left its session included). Returns how many were found."""
+    import signal
+
+    found = 0
+    for _ in range(3):  # a process may fork while we look: look again
+        seen = 0
+        for name in _pids():
+            if _real_uid(name) == uid:
+                seen += 1
+                try:
+                    os.kill(int(name), signal.SIGKILL)
+                except OSError:
+                    pass
+        found += seen
+        if not seen:
+            break
+    return found
+
+
+def _pids() -> list[str]:
+    try:
+        return [n for n in os.listdir("/proc") if n.isdigit()]
+    except OSError:
+        return []
+
+
+def _real_uid(pid: str) -> int | None:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("Uid:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+SHARED_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm", "/dev/mqueue")
+
+
+def remove_traces(uid: int) -> list[str]:
+    """What a job that ran without namespaces of its own may leave on the host under its
+    uid: System V shared memory, semaphores and message queues, and files in the folders
+    every user may write. Removes them all; returns what it removed (for tests and logs)."""
+    import shutil
+
+    removed: list[str] = []
+    for kind, rm in (("shm", _ipc_rm_shm), ("sem", _ipc_rm_sem), ("msg", _ipc_rm_msg)):
+        try:
+            with open(f"/proc/sysvipc/{kind}") as f:
+                rows = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            cols = row.split()
+            # key id perms ... uid gid cuid cgid: owner and creator uid columns differ by kind
+            ident = int(cols[1])
+            uids = {int(c) for c in _ipc_uid_columns(kind, cols)}
+            if uid in uids and rm(ident):
+                removed.append(f"{kind}:{ident}")
+    for top in SHARED_WRITABLE:
+        try:
+            entries = list(os.scandir(top))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.stat(follow_symlinks=False).st_uid != uid:
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
+                    os.unlink(entry.path)
+                removed.append(entry.path)
+            except OSError:
+                continue
+    return removed
+
+
+def _ipc_uid_columns(kind: str, cols: list[str]) -> list[str]:
+    # /proc/sysvipc/shm: key shmid perms size cpid lpid nattch uid gid cuid cgid ...
+    # /proc/sysvipc/sem: key semid perms nsems uid gid cuid cgid ...
+    # /proc/sysvipc/msg: key msqid perms cbytes qnum lspid lrpid uid gid cuid cgid ...
+    at = {"shm": 7, "sem": 4, "msg": 7}[kind]
+    return [cols[at], cols[at + 2]]
+
+
+def _ipc_rm_shm(ident: int) -> bool:
+    return _lib().shmctl(ctypes.c_int(ident), ctypes.c_int(0), None) == 0
+
+
+def _ipc_rm_sem(ident: int) -> bool:
+    return _lib().semctl(ctypes.c_int(ident), ctypes.c_int(0), ctypes.c_int(0)) == 0
+
+
+def _ipc_rm_msg(ident: int) -> bool:
+    return _lib().msgctl(ctypes.c_int(ident), ctypes.c_int(0), None) == 0
+
+
+def mount_proc() -> None:
+    """A /proc of the PID namespace this process is process 1 of: it shows the job's own
+    processes only. Needs a mount namespace of our own and CAP_SYS_ADMIN in it."""
+    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
 
 
 def python_paths() -> list[str]:
@@ -292,3 +447,195 @@ def python_paths() -> list[str]:
             found.add(os.path.dirname(os.path.abspath(list(spec.submodule_search_locations)[0])))
     dirs = sorted({os.path.abspath(p) for p in found if p and os.path.isdir(p)})
     return [d for d in dirs if not any(d != o and d.startswith(o.rstrip("/") + "/") for o in dirs)]
+
+
+# ------------------------------------------------------------------ system call filter
+
+DENIED_SYSCALLS = (
+    # reading or steering other processes
+    "ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_getfd",
+    # kernel keyrings, eBPF, performance counters, page-fault handling from user space
+    "keyctl", "add_key", "request_key", "bpf", "perf_event_open", "userfaultfd",
+    # mounts and namespaces: the walls themselves
+    "mount", "umount2", "pivot_root", "chroot", "unshare", "setns", "fsopen", "fsmount", "fsconfig",
+    "fspick", "move_mount", "open_tree", "mount_setattr", "open_by_handle_at", "name_to_handle_at",
+    # the machine itself
+    "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module", "reboot", "swapon",
+    "swapoff", "acct", "quotactl", "syslog", "iopl", "ioperm", "settimeofday", "clock_settime",
+    "clock_adjtime", "adjtimex", "sethostname", "setdomainname", "vhangup", "uselib", "lookup_dcookie",
+    # io_uring runs system calls that this filter would never see
+    "io_uring_setup", "io_uring_enter", "io_uring_register",
+)
+"""What no exercise needs: denied with EPERM in every child, in every isolation mode."""
+SYSV_IPC_SYSCALLS = ("shmget", "shmat", "shmdt", "shmctl", "semget", "semop", "semtimedop", "semctl",
+                     "msgget", "msgsnd", "msgrcv", "msgctl", "ipc")
+"""Denied too where the job has no IPC namespace of its own (its objects would outlive it)."""
+
+
+class SeccompFilter:
+    """The child's system call filter, built once in the warm process (libseccomp through
+    `pyseccomp`) and loaded in each child just before student code runs. `available` is
+    False, with `missing` saying why, where libseccomp or pyseccomp is not installed."""
+
+    def __init__(self, deny_sysv_ipc: bool) -> None:
+        self.missing = ""
+        self._filter: object | None = None
+        try:
+            import errno
+
+            import pyseccomp as sc
+        except (ImportError, OSError, RuntimeError) as exc:  # no pyseccomp, or no libseccomp.so
+            self.missing = f"no system call filter (libseccomp unavailable: {exc})"
+            return
+        try:
+            flt = sc.SyscallFilter(sc.ALLOW)
+            names = DENIED_SYSCALLS + (SYSV_IPC_SYSCALLS if deny_sysv_ipc else ())
+            for name in names:
+                try:
+                    flt.add_rule(sc.ERRNO(errno.EPERM), name)
+                except (ValueError, RuntimeError, OSError):
+                    continue  # not a system call on this architecture
+            for flag in NAMESPACE_FLAGS:  # a fork into new namespaces
+                flt.add_rule(sc.ERRNO(errno.EPERM), "clone", sc.Arg(0, sc.MASKED_EQ, flag, flag))
+            # clone3 passes its flags in memory, out of a filter's sight: "not implemented" makes
+            # the C library fall back to clone, whose flags are checked above
+            flt.add_rule(sc.ERRNO(errno.ENOSYS), "clone3")
+        except (ValueError, RuntimeError, OSError) as exc:
+            self.missing = f"no system call filter (libseccomp refused it: {exc})"
+            return
+        self._filter = flt
+        self.sysv_ipc_denied = deny_sysv_ipc
+
+    @property
+    def available(self) -> bool:
+        return self._filter is not None
+
+    def load(self) -> None:
+        """In the child, after no_new_privs: from now on the denied calls fail with EPERM."""
+        if self._filter is not None:
+            self._filter.load()  # type: ignore[attr-defined]
+
+
+# ------------------------------------------------------------------ cgroup v2: one wall per job
+
+def _cgroup2_mount() -> str | None:
+    try:
+        with open("/proc/self/mounts") as f:
+            mounts = [line.split() for line in f]
+    except OSError:
+        return None
+    found = [m[1] for m in mounts if len(m) > 2 and m[2] == "cgroup2"]
+    return "/sys/fs/cgroup" if "/sys/fs/cgroup" in found else (found[0] if found else None)
+
+
+def cgroup_base() -> str | None:
+    """The nearest cgroup v2 folder, from ours upwards, in which this process may create
+    groups with the memory and pids controllers: the root as root, a delegated subtree
+    (systemd `Delegate=yes`, user@.service) otherwise. None on cgroup v1 or without rights."""
+    mount = _cgroup2_mount()
+    if mount is None:
+        return None
+    own = "/"
+    try:
+        with open("/proc/self/cgroup") as f:
+            for line in f:
+                if line.startswith("0::"):
+                    own = line[3:].strip() or "/"
+    except OSError:
+        return None
+    path = own
+    while True:
+        folder = os.path.join(mount, path.lstrip("/"))
+        try:
+            with open(os.path.join(folder, "cgroup.subtree_control")) as f:
+                enabled = f.read().split()
+        except OSError:
+            enabled = []
+        if {"memory", "pids"} <= set(enabled) and os.access(folder, os.W_OK):
+            return folder
+        if path in ("/", ""):
+            return None
+        path = os.path.dirname(path)
+
+
+class JobCgroups:
+    """A cgroup v2 of its own for each job, below one folder per grader process: every
+    process of a job together held to `memory.max` (swap off) and `pids.max`, and killed
+    together (`cgroup.kill`). A job's child joins its group by writing to a descriptor
+    opened here (the kernel checks the opener's rights), so this works through the
+    sandbox too, where no cgroup file system is mounted."""
+
+    def __init__(self, base: str) -> None:
+        self.root = os.path.join(base, f"course-grader-{os.getpid()}-{os.urandom(3).hex()}")
+        os.mkdir(self.root, 0o755)
+        try:
+            with open(os.path.join(self.root, "cgroup.subtree_control"), "w") as f:
+                f.write("+memory +pids")
+        except OSError:
+            os.rmdir(self.root)
+            raise
+        self._serial = 0
+        self._dying: list[str] = []
+
+    @classmethod
+    def create(cls) -> JobCgroups | None:
+        base = cgroup_base() if LINUX else None
+        if base is None:
+            return None
+        try:
+            return cls(base)
+        except OSError:
+            return None
+
+    def new_job(self, memory_mb: int, processes: int) -> tuple[str, int]:
+        """A fresh group for one job: its folder, and a descriptor of its `cgroup.procs` for
+        the child to write "0" to (join)."""
+        self._serial += 1
+        folder = os.path.join(self.root, f"job-{self._serial}")
+        os.mkdir(folder, 0o755)
+        try:
+            for name, value in (("memory.max", str(max(1, memory_mb) << 20)), ("memory.swap.max", "0"),
+                                ("pids.max", str(max(1, processes)))):
+                try:
+                    with open(os.path.join(folder, name), "w") as f:
+                        f.write(value)
+                except FileNotFoundError:
+                    if name != "memory.swap.max":  # no swap accounting: nothing to switch off
+                        raise
+            # (O_CREAT changes nothing on a cgroup file system, where the file always exists)
+            return folder, os.open(os.path.join(folder, "cgroup.procs"), os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC,
+                                   0o644)
+        except OSError:
+            os.rmdir(folder)
+            raise
+
+    def end_job(self, folder: str) -> None:
+        """Kill what is left in the group and remove it (later, if the kernel is still busy)."""
+        try:
+            with open(os.path.join(folder, "cgroup.kill"), "w") as f:
+                f.write("1")
+        except OSError:
+            pass
+        self._dying.append(folder)
+        self._dying = [d for d in self._dying if not _rmdir(d)]
+
+    def close(self) -> None:
+        for folder in list(self._dying):
+            self.end_job(folder)
+        _rmdir(self.root)
+
+
+def _rmdir(folder: str) -> bool:
+    try:
+        os.rmdir(folder)
+        return True
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+
+
+def join_cgroup(procs_fd: int) -> None:
+    """In a job's child, before anything else: move into the job's group."""
+    os.write(procs_fd, b"0")
+    os.close(procs_fd)

@@ -284,7 +284,7 @@ def _remember_references(key: tuple[Any, ...], refs: dict[int, list[CaseRef]]) -
 
 
 def grade_source(course: CourseDir, ex_id: str, source: str, filename: str,
-                 opts: GradeOptions = GradeOptions(), launcher: runner.ForkLauncher | None = None) -> ExerciseReport:
+                 opts: GradeOptions = GradeOptions(), launcher: runner.Launcher | None = None) -> ExerciseReport:
     """Grade one submission's source text; the pipeline, in order."""
     started = time.monotonic()
     exercise = course.exercise(ex_id)
@@ -315,11 +315,12 @@ def grade_source(course: CourseDir, ex_id: str, source: str, filename: str,
         results.append(TaskResult(p.task.name, score, p.task.points, judgement.status, judgement.feedback,
                                   judgement.devices, run.seconds))
     return ExerciseReport(exercise=ex_id, title=exercise.title, tasks=tuple(results), output=outcome.output,
-                          isolation=outcome.isolation, seconds=time.monotonic() - started, student=opts.student)
+                          isolation=outcome.isolation, seconds=time.monotonic() - started, student=opts.student,
+                          limits=outcome.limits)
 
 
 def grade_file(course: CourseDir, ex_id: str, path: Path, opts: GradeOptions = GradeOptions(),
-               launcher: runner.ForkLauncher | None = None) -> ExerciseReport:
+               launcher: runner.Launcher | None = None) -> ExerciseReport:
     try:
         source = path.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:

@@ -11,7 +11,7 @@ import atexit
 import os
 import sys
 
-COMMANDS = ("exercise", "all", "list", "hint", "watch", "render", "check", "schema", "new", "batch")
+COMMANDS = ("exercise", "all", "list", "hint", "watch", "render", "check", "schema", "new", "batch", "report")
 """Every command of `grade` (tests check this against cli.py)."""
 GRADING = ("exercise", "all", "watch", "check", "batch")
 """The commands that run student code through the sandbox (`batch`'s workers share it)."""

@@ -110,15 +110,11 @@ def make_launcher(zygote: socket.socket | None = None) -> Any:
     shares that sandbox. Otherwise the runner picks the strongest isolation available when
     it builds its default launcher; a worker keeps that one instead of building one per job.
     """
-    from grader import runner
+    from grader import sandbox
 
     if zygote is not None:
-        from grader.sandbox import SandboxLauncher
-
-        return SandboxLauncher.attached(zygote)
-
-    factory = getattr(runner, "default_launcher", None)
-    return factory() if callable(factory) else runner.ForkLauncher()
+        return sandbox.SandboxLauncher.attached(zygote)
+    return sandbox.shared_launcher()
 
 
 def become_subreaper() -> None:
@@ -164,7 +160,7 @@ def _handle(job: dict[str, Any], state: _WorkerState) -> dict[str, Any]:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     reply["maxrss_kb"] = usage.ru_maxrss
-    reply["children_maxrss_kb"] = children.ru_maxrss
+    reply["children_maxrss_kb"] = max(children.ru_maxrss, int(getattr(state.launcher, "peak_child_rss_kb", 0)))
     return reply
 
 
@@ -457,11 +453,37 @@ def materialize_course(bundle: dict[str, Any]) -> Path:
         path.write_text(text, encoding="utf-8")
     try:
         os.rename(staging, target)
+        _MATERIALIZED.add(target)  # ours to remove (a copy another process wrote is its own)
     except OSError:  # another task on this machine got there first
         import shutil
 
         shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+_MATERIALIZED: set[Path] = set()
+"""Course copies this dask worker wrote: removed when the batch ends and at worker shutdown
+(another process's copy of the same course is left to it)."""
+
+
+def forget_course(digest: str | None = None) -> list[str]:
+    """Remove this machine's copy of a shipped course (every copy this worker wrote when
+    `digest` is None), and stop the idle grader processes that graded from it. Run on every
+    worker by `grade batch` when its batch ends, and at the worker's shutdown."""
+    import shutil
+
+    removed = []
+    for target in sorted(_MATERIALIZED):
+        if digest is None or target.name == f"course-grader-{digest[:24]}":
+            shutil.rmtree(target, ignore_errors=True)
+            _MATERIALIZED.discard(target)
+            removed.append(str(target))
+    if removed:
+        _stop_servers()
+    return removed
+
+
+atexit.register(forget_course)
 
 
 class _Server:

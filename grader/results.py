@@ -35,6 +35,8 @@ class ExerciseReport:
     isolation: str = "process"
     seconds: float = 0.0
     student: str | None = None
+    limits: dict[str, Any] = field(default_factory=dict, compare=False)
+    """The limits that applied to the child and how they were held (runner.applied_limits)."""
 
     @property
     def score(self) -> float:
@@ -57,6 +59,8 @@ class ExerciseReport:
         }
         if self.student is not None:
             data["student"] = self.student
+        if self.limits:
+            data["limits"] = self.limits
         return data
 
 

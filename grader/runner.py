@@ -1,12 +1,13 @@
 """Runs a submission in an isolated child; the one place student code runs.
 
 A launcher starts each child: `sandbox.SandboxLauncher` (bubblewrap, the
-default where it works; see sandbox.py) or `ForkLauncher` (process mode,
-below), which forks from this warm process so that torch is imported once.
-Either way the child gets a session of its own, resource limits, no stdin,
-stdout/stderr on a capped pipe and a minimal environment, and it reports raw
-data on a second pipe (see `child.py`). This module reads frames, enforces
-deadlines and kills; it decides nothing about correctness.
+default where it works) or `sandbox.ForkLauncher` (process mode); both fork
+it from a warm zygote (`zygote.py`) that imported torch once and never holds a
+reference solution. The confinement each child applies to itself before any
+student code is here (`confine_*_child`, `run_child`). Either way the child
+gets a session of its own, resource limits, no stdin, stdout/stderr on a
+capped pipe and a minimal environment, and it reports raw data on a second
+pipe (see `child.py`). This module reads frames, enforces deadlines and kills; it decides nothing about correctness.
 
 A task that times out or kills its process fails alone: the runner starts a
 fresh child for the remaining tasks, within one time budget for the exercise.
@@ -23,16 +24,12 @@ from __future__ import annotations
 import dataclasses
 import errno
 import functools
-import gc
 import os
 import resource
 import select
-import shutil
 import signal
 import stat
 import sys
-import tempfile
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -71,7 +68,8 @@ class Limits:
 
 
 class Launcher(Protocol):
-    isolation: str
+    @property
+    def isolation(self) -> str: ...
 
     def start(self, job: dict[str, Any], limits: Limits) -> tuple[int, int, int]: ...
 
@@ -94,6 +92,8 @@ class RunOutcome:
     isolation: str
     seconds: float
     import_exception: dict[str, Any] | None = None
+    limits: dict[str, Any] = field(default_factory=dict)
+    """The limits that applied, and how they were enforced (see `applied_limits`)."""
 
 
 @dataclass
@@ -146,10 +146,6 @@ def prewarm() -> None:
         pass
 
 
-_prewarm = prewarm
-_warm = False
-
-
 def _vm_bytes() -> int:
     try:
         with open("/proc/self/statm") as f:
@@ -178,22 +174,6 @@ def _apply_limits(limits: Limits, processes: int | None = None) -> None:
     setlim(resource.RLIMIT_NOFILE, limits.open_files)
     setlim(resource.RLIMIT_CORE, 0)
     setlim(resource.RLIMIT_NPROC, processes if processes is not None else limits.processes)
-
-
-def _world_readable(paths: list[str]) -> bool:
-    """Whether any user can reach `paths` (e.g. not under root's home, mode 700)."""
-    for path in paths:
-        while True:
-            try:
-                if not os.stat(path).st_mode & stat.S_IXOTH:
-                    return False
-            except OSError:
-                return False
-            parent = os.path.dirname(path)
-            if parent == path:
-                break
-            path = parent
-    return True
 
 
 # ------------------------------------------------------------------ inside the child
@@ -276,98 +256,168 @@ def private_tmp(needed: list[str]) -> None:
             os.close(fd)
 
 
-def confine_root_child(limits: Limits, uid: int, workdir: str, needed: list[str], netns: int | None) -> str:
-    """As root, in a forked child: every mount read-only, a private /tmp, then an unused
-    unprivileged uid without capabilities. Returns the child's home folder.
+@dataclass
+class Confined:
+    """What a child's confinement achieved (the walls it got), returned in the child."""
 
-    Where the kernel refuses a mount namespace (a container without
-    CAP_SYS_ADMIN) and Python is not reachable by other users, the child keeps
-    uid 0 as its effective uid, without capabilities (see README, trust model).
+    home: str
+    ipc_namespace: bool = False
+    pid_namespace: bool = False
+    own_proc: bool = False
+
+
+def _own_mounts(pid_namespace: bool) -> bool:
+    """In a fresh mount and IPC namespace: nothing we mount leaks out, and a /proc of our own
+    PID namespace replaces the host's. Returns whether that /proc was mounted."""
+    confine.private_mounts()
+    if not pid_namespace:
+        return False
+    try:
+        confine.mount_proc()
+        return True
+    except OSError:
+        return False
+
+
+def confine_root_child(limits: Limits, uid: int, workdir: str, needed: list[str], netns: int | None) -> Confined:
+    """As root, in a forked child: its own mount and IPC namespaces, every mount read-only, a
+    private /tmp, then an unused unprivileged uid without capabilities.
+
+    Where the kernel refuses a mount namespace (a container without CAP_SYS_ADMIN), the
+    child leaves root at once (everything it imports is loaded already) and confines itself
+    as that uid would (`confine_user_child`): it never keeps uid 0 nor any capability.
     """
-    home = "/tmp"
     if netns is not None:
         try:
             confine.setns(netns, confine.CLONE_NEWNET)  # no network
         except OSError:
             pass
         os.close(netns)
+    pid_namespace = os.getpid() == 1
     try:
-        confine.unshare(confine.CLONE_NEWNS)
-        confine.private_mounts()
+        confine.unshare(confine.CLONE_NEWNS | confine.CLONE_NEWIPC)
+        own_proc = _own_mounts(pid_namespace)
         expose_paths(needed)
         confine.readonly_tree("/")
         private_tmp(needed)
-        mounted = True
     except OSError:
-        mounted = False
-        home = workdir
+        os.chown(workdir, uid, uid)
+        handles = _handles_to_unreachable(needed)
+        _become(uid)
+        _reroute_imports(handles)
+        return confine_user_child(limits, workdir)
     _apply_limits(limits)  # the uid is fresh: RLIMIT_NPROC counts this job only
+    _become(uid)
+    confine.set_no_new_privs()
+    return Confined("/tmp", ipc_namespace=True, pid_namespace=pid_namespace, own_proc=own_proc)
+
+
+def _handles_to_unreachable(paths: list[str]) -> dict[str, int]:
+    """As root, before leaving it: an O_PATH handle on each of `paths` that another user could
+    not reach (Python under root's home, mode 0700), to keep importing from after the drop."""
+    handles = {}
+    for path in paths:
+        here = path
+        while here != "/":
+            here = os.path.dirname(here)
+            try:
+                if not os.stat(here).st_mode & stat.S_IXOTH:
+                    handles[path] = os.open(path, os.O_PATH | os.O_DIRECTORY)
+                    break
+            except OSError:
+                break
+    return handles
+
+
+def _reroute_imports(handles: dict[str, int]) -> None:
+    """After leaving root without a mount namespace: imports of the standard library or torch
+    still work through `/proc/self/fd/N` (following one's own descriptor skips the folders
+    above it, which this uid may not enter). Every search path (sys.path, each package's
+    __path__) is rewritten; nothing else of those folders' parents becomes reachable."""
+    if not handles:
+        return
+    routes = sorted(((p.rstrip("/") + "/", f"/proc/self/fd/{fd}/") for p, fd in handles.items()),
+                    key=lambda r: -len(r[0]))
+
+    def moved(entry: str) -> str:
+        for old, new in routes:
+            if entry == old[:-1]:
+                return new[:-1]
+            if entry.startswith(old):
+                return new + entry[len(old):]
+        return entry
+
+    sys.path[:] = [moved(p) for p in sys.path]
+    for module in list(sys.modules.values()):
+        search = getattr(module, "__path__", None)
+        if isinstance(search, list):
+            search[:] = [moved(p) for p in search]
+    sys.path_importer_cache.clear()
+
+
+def _become(uid: int) -> None:
+    """Leave root for `uid`: real, effective and saved, no supplementary groups, no capability
+    left in any set and none that exec could grant back."""
     confine.drop_capabilities_bounding()
     os.setgroups([])
     os.setresgid(uid, uid, uid)
-    if mounted or _world_readable(needed):
-        if not mounted:
-            os.chown(workdir, uid, uid)
-        os.setresuid(uid, uid, uid)  # leaving uid 0: the kernel clears every capability
-        confine.drop_capabilities()  # and this the inheritable set
-    else:
-        os.setresuid(uid, 0, 0)
-        confine.drop_capabilities()
-    confine.set_no_new_privs()
-    return home
+    os.setresuid(uid, uid, uid)  # leaving uid 0: the kernel clears every capability
+    confine.drop_capabilities()  # and this the inheritable set
 
 
-def confine_sandbox_child(limits: Limits, uid: int | None) -> str:
-    """Inside the bubblewrap sandbox, in a child of the zygote: a private /tmp, then `uid`
-    (bubblewrap started as root: an unused uid per job) or, in a user namespace where
-    only one uid exists, no capabilities. Returns the child's home folder."""
+def confine_sandbox_child(limits: Limits, uid: int | None) -> Confined:
+    """Inside the bubblewrap sandbox, in a child of the zygote: its own mount and IPC
+    namespaces (no System V object outlives the job or reaches another), a /proc of its own
+    PID namespace, a private /tmp, then `uid` (bubblewrap started as root: an unused uid per
+    job) or, in a user namespace where only one uid exists, no capabilities."""
+    walls = Confined("/tmp", pid_namespace=os.getpid() == 1)
     try:
-        confine.unshare(confine.CLONE_NEWNS)
-        confine.private_mounts()
+        confine.unshare(confine.CLONE_NEWNS | confine.CLONE_NEWIPC)
+        walls.ipc_namespace = True
+        walls.own_proc = _own_mounts(walls.pid_namespace)
         private_tmp(_python_paths())
     except OSError:
-        pass  # the sandbox's own /tmp, shared with the other jobs of this sandbox
+        pass  # the sandbox's own /tmp and IPC namespace, shared with the other jobs of this sandbox
     if uid is not None:
         _apply_limits(limits)
-        os.setgroups([])
-        os.setresgid(uid, uid, uid)
-        os.setresuid(uid, uid, uid)  # leaving uid 0: the kernel clears every capability
-        confine.drop_capabilities()  # and this the inheritable set
+        _become(uid)
     else:
         _apply_limits(limits, confine.tasks_of_uid(os.getuid()) + limits.processes)
         confine.drop_capabilities()
     confine.set_no_new_privs()
-    return "/tmp"
+    return walls
 
 
-def confine_user_child(limits: Limits, workdir: str) -> str:
-    """Not root, in a forked child: a user, PID and mount namespace of our own where the kernel
-    allows them (a relay process stays outside and passes on the exit status), so that the
-    child cannot signal the grader, write outside its /tmp, or leave processes behind.
-    Otherwise RLIMIT_NPROC counts from the processes this user already has."""
+def confine_user_child(limits: Limits, workdir: str) -> Confined:
+    """Not root, in a forked child: user, PID, mount, IPC and network namespaces of our own
+    where the kernel allows them (a relay process stays outside and passes on the exit
+    status), so that the child cannot signal the grader, write outside its /tmp, see other
+    processes, or leave processes or System V objects behind. Otherwise RLIMIT_NPROC counts
+    from the processes this user already has."""
     uid, gid = os.getuid(), os.getgid()
     try:
-        confine.unshare(confine.CLONE_NEWUSER | confine.CLONE_NEWPID | confine.CLONE_NEWNS | confine.CLONE_NEWNET)
+        confine.unshare(confine.CLONE_NEWUSER | confine.CLONE_NEWPID | confine.CLONE_NEWNS | confine.CLONE_NEWNET
+                        | confine.CLONE_NEWIPC)
         confine.map_own_ids(uid, gid)
     except OSError:
         _apply_limits(limits, confine.tasks_of_uid(os.getuid()) + limits.processes)
         confine.set_no_new_privs()
-        return workdir
+        return Confined(workdir)
     pid = os.fork()
     if pid != 0:
         _relay(pid)
-    home = "/tmp"
+    walls = Confined("/tmp", ipc_namespace=True, pid_namespace=True)
     try:
         confine.set_parent_death_signal(signal.SIGKILL)
-        confine.private_mounts()
+        walls.own_proc = _own_mounts(True)
         confine.readonly_tree("/")
         private_tmp(_python_paths())
     except OSError:
-        home = workdir
+        walls.home = workdir
     _apply_limits(limits, 2 + limits.processes)  # the relay and this process count too
     confine.drop_capabilities()
     confine.set_no_new_privs()
-    return home
+    return walls
 
 
 def _relay(pid: int) -> NoReturn:
@@ -417,141 +467,6 @@ def run_child(job: dict[str, Any], res_w: int, home: str) -> NoReturn:
 @functools.lru_cache(maxsize=1)
 def _python_paths() -> list[str]:
     return confine.python_paths()
-
-
-@dataclass
-class _ForkJob:
-    pidns: bool
-    workdir: str
-    status: int | None = None
-
-
-_hardened_parent = False
-
-
-def _harden_parent() -> None:
-    """A child that shares our uid must not open /proc/<grader>/fd or /proc/<grader>/mem
-    (a fake report on our stdout, references read from our memory)."""
-    global _hardened_parent
-    if not _hardened_parent:
-        try:
-            confine.set_dumpable(False)
-        except OSError:
-            pass
-        _hardened_parent = True
-
-
-class ForkLauncher:
-    """Process mode: children forked from this (warm) process, torch already imported.
-
-    As root, each child is process 1 of its own PID namespace (it cannot name
-    the grader; killing it kills everything it started), sees every mount
-    read-only except a private /tmp, and runs under an unused uid without
-    capabilities. Not as root, the same through a user namespace where the
-    kernel allows one. Safe to share between threads.
-    """
-
-    isolation = "process"
-
-    def __init__(self) -> None:
-        self._jobs: dict[int, _ForkJob] = {}
-        self._lock = threading.Lock()
-        self._serial = 0
-        self._dying: list[int] = []
-        self._pidns = os.geteuid() == 0
-        self._netns: int | None = None
-        if self._pidns:
-            try:
-                self._netns = confine.empty_network_namespace()
-            except OSError:
-                pass
-
-    def start(self, job: dict[str, Any], limits: Limits) -> tuple[int, int, int]:
-        global _warm
-        if not _warm:
-            prewarm()
-            _warm = True
-        _harden_parent()
-        root = os.geteuid() == 0
-        needed = _python_paths()
-        with self._lock:
-            self._serial += 1
-            uid = confine.job_uid(os.getpid(), self._serial)
-        workdir = tempfile.mkdtemp(prefix="grader-job-")
-        res_r, res_w = os.pipe()
-        out_r, out_w = os.pipe()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        pid, pidns = self._fork()
-        if pid == 0:  # child
-            try:
-                gc.freeze()  # a collection must not touch (and copy) every page shared with us
-                os.setsid()
-                redirect_stdio(out_w)
-                close_fds_except(res_w, self._netns)
-                confine.set_parent_death_signal(signal.SIGKILL)
-                if root:
-                    home = confine_root_child(limits, uid, workdir, needed, self._netns)
-                else:
-                    home = confine_user_child(limits, workdir)
-                run_child(job, res_w, home)
-            finally:
-                os._exit(70)
-        os.close(res_w)
-        os.close(out_w)
-        with self._lock:
-            self._jobs[pid] = _ForkJob(pidns, workdir)
-        return pid, res_r, out_r
-
-    def _fork(self) -> tuple[int, bool]:
-        if self._pidns:
-            try:
-                return confine.fork_into_new_pid_namespace(), True
-            except OSError:
-                self._pidns = False  # e.g. a container without CAP_SYS_ADMIN
-        return os.fork(), False
-
-    def poll(self, pid: int) -> int | None:
-        with self._lock:
-            record = self._jobs.get(pid)
-        if record is None:
-            return _peek_exit(pid)
-        if record.status is None:
-            record.status = _peek_exit(pid)
-        return record.status
-
-    def release(self, pid: int, wait: bool = True) -> None:
-        """Kill the job's processes; with `wait`, give the kernel a moment to tear them down
-        before the next job (a job that finished cleanly is reaped later instead)."""
-        with self._lock:
-            record = self._jobs.pop(pid, None)
-            dying, self._dying = self._dying, []
-        if record is not None and record.pidns:
-            _kill(pid)  # process 1 of its namespace: the kernel kills everything inside
-        else:
-            _kill_session(pid)
-        dying += [] if _reap(pid, RELEASE_WAIT_S if wait else 0.0) else [pid]
-        still = [p for p in dying if not _reap(p, 0.0)]  # the kernel may take seconds to tear down a
-        with self._lock:                                   # fork bomb of big processes: reaped later
-            self._dying += still
-        if record is not None:
-            shutil.rmtree(record.workdir, ignore_errors=True)
-
-
-def _peek_exit(pid: int) -> int | None:
-    """The child's wait status if it has ended, without reaping it (its pid stays reserved,
-    so killing its group later cannot hit an unrelated process)."""
-    try:
-        info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
-    except ChildProcessError:
-        return 0
-    except InterruptedError:
-        return None
-    if info is None:
-        return None
-    if info.si_code == os.CLD_EXITED:
-        return (info.si_status & 0xFF) << 8
-    return info.si_status | (0x80 if info.si_code == os.CLD_DUMPED else 0)
 
 
 def _kill(pid: int) -> None:
@@ -615,22 +530,11 @@ def _reap(pid: int, timeout: float = 5.0) -> bool:
         time.sleep(0.005)
 
 
-_DEFAULT: dict[int, Any] = {}
-
-
 def default_launcher() -> Any:
-    """The strongest launcher this machine offers, one per process, reused for every job:
-    the bubblewrap sandbox where it is available (unless GRADER_ISOLATION=process),
-    else process mode."""
-    pid = os.getpid()
-    launcher = _DEFAULT.get(pid)
-    if launcher is None:
-        from grader import sandbox
+    """The strongest launcher this machine offers (see `sandbox.default_launcher`)."""
+    from grader import sandbox
 
-        launcher = sandbox.shared_launcher() or ForkLauncher()
-        _DEFAULT.clear()
-        _DEFAULT[pid] = launcher
-    return launcher
+    return sandbox.default_launcher()
 
 
 # ------------------------------------------------------------------ reading the child
@@ -737,7 +641,17 @@ def run(job: dict[str, Any], limits: Limits, launcher: Any = None,
             import_exception = (runs[first].result or {}).get("exception")
             break
         next_task = max(next_task, first + 1)
-    return RunOutcome(runs, capture.text(), launcher.isolation, time.monotonic() - started, import_exception)
+    return RunOutcome(runs, capture.text(), launcher.isolation, time.monotonic() - started, import_exception,
+                      applied_limits(limits, launcher))
+
+
+def applied_limits(limits: Limits, launcher: Any) -> dict[str, Any]:
+    """For the report: each limit and, from the launcher, how it was held (a cgroup for the
+    whole job, or resource limits per process) and whether a system call filter ran."""
+    return {"memory_mb": limits.memory_mb, "processes": limits.processes,
+            "cpu_s": int(limits.import_timeout + sum(limits.task_timeout)) + 2,
+            "file_size_mb": limits.file_size_mb, "open_files": limits.open_files,
+            **getattr(launcher, "walls", {})}
 
 
 def _bounded(limits: Limits) -> Limits:

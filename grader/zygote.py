@@ -15,10 +15,13 @@ import gc
 import json
 import os
 import select
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 import time
+from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 
@@ -29,8 +32,38 @@ def _send(ctl: socket.socket, message: dict[str, Any]) -> None:
         pass
 
 
-def _job_child(controls: list[socket.socket], fds: list[int], limits_data: dict[str, Any],
-               uid: int | None) -> NoReturn:
+@dataclass
+class _Walls:
+    """What this zygote gives every job, prepared once before any job (see `main`)."""
+
+    isolation: str
+    """`bwrap`, `process`, or `none` (GRADER_ISOLATION=none: confined as far as possible, but
+    a child that could not leave root is not refused)."""
+    root: bool
+    uid_seed: int
+    netns: int | None = None
+    seccomp: dict[bool, Any] = field(default_factory=dict)
+    """Two filters: with and without System V IPC (denied where a job has no IPC namespace)."""
+    filter_note: str = ""
+    """`on`, or why there is no system call filter (reports say it)."""
+
+    @property
+    def process_mode(self) -> bool:
+        return self.isolation != "bwrap"
+
+
+@dataclass
+class _Job:
+    ident: Any
+    pidfd: int | None
+    owner: socket.socket
+    uid: int | None
+    pid_namespace: bool
+    workdir: str | None
+
+
+def _job_child(controls: list[socket.socket], fds: list[int], limits_data: dict[str, Any], walls: _Walls,
+               uid: int | None, workdir: str | None) -> NoReturn:
     from grader import confine, runner, wire
 
     try:
@@ -38,21 +71,85 @@ def _job_child(controls: list[socket.socket], fds: list[int], limits_data: dict[
         for ctl in controls:  # the job must not speak for the grader
             ctl.close()
         os.setsid()
+        if len(fds) == 4:  # the job's own cgroup: joined before anything else
+            confine.join_cgroup(fds.pop())
         memfd, res_w, out_w = fds
         confine.set_parent_death_signal(signal.SIGKILL)
         with os.fdopen(memfd, "rb") as f:
             job = wire.unpack(f.read(), grads=True)
         limits = runner.Limits(**limits_data)
         runner.redirect_stdio(out_w)
-        runner.close_fds_except(res_w)
-        home = runner.confine_sandbox_child(limits, uid)
-        runner.run_child(job, res_w, home)
+        runner.close_fds_except(res_w, walls.netns)
+        try:
+            if not walls.process_mode:
+                confined = runner.confine_sandbox_child(limits, uid)
+            elif uid is not None:
+                assert workdir is not None
+                confined = runner.confine_root_child(limits, uid, workdir, runner._python_paths(), walls.netns)
+            else:
+                assert workdir is not None
+                confined = runner.confine_user_child(limits, workdir)
+        except OSError:
+            if walls.isolation != "none" or workdir is None:
+                raise
+            runner._apply_limits(limits)  # GRADER_ISOLATION=none: the limits, and what could be dropped
+            confine.set_no_new_privs()
+            confined = runner.Confined(workdir)
+        problem = confine.still_privileged()
+        if problem and walls.isolation != "none":
+            os.write(2, f"grader: refusing to run this submission: {problem}\n".encode())
+            os._exit(71)
+        seccomp = walls.seccomp.get(not confined.ipc_namespace)
+        if seccomp is not None:
+            seccomp.load()
+        runner.run_child(job, res_w, confined.home)
     finally:
         os._exit(70)
 
 
-def _serve(ctl: socket.socket, config: dict[str, Any], warm_s: float) -> None:
-    """Serve jobs until the grader that started the sandbox hangs up.
+def _fork_job(walls: _Walls) -> tuple[int, bool]:
+    """Fork a job's child: process 1 of a PID namespace of its own where the kernel allows it
+    (process mode without CAP_SYS_ADMIN: a plain fork, whose processes are found by uid or
+    session when the job ends)."""
+    from grader import confine
+
+    try:
+        return confine.fork_into_new_pid_namespace(), True
+    except OSError:
+        if not walls.process_mode:
+            raise
+    return os.fork(), False
+
+
+def _end_job(pid: int, job: _Job) -> None:
+    """Kill whatever is left of a job. Process 1 of a PID namespace takes everything inside
+    with it; without one, its session, and every process of its unused uid."""
+    from grader import confine, runner
+
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    if not job.pid_namespace:
+        runner._kill_session(pid)
+        if job.uid is not None:
+            confine.kill_uid(job.uid)
+
+
+def _clean_up(job: _Job) -> None:
+    """After a job: its folder, and (where it had no namespaces to take them away) whatever
+    its uid left in the host's shared places."""
+    from grader import confine
+
+    if not job.pid_namespace and job.uid is not None:
+        confine.kill_uid(job.uid)
+        confine.remove_traces(job.uid)
+    if job.workdir is not None:
+        shutil.rmtree(job.workdir, ignore_errors=True)
+
+
+def _serve(ctl: socket.socket, walls: _Walls, warm_s: float) -> None:
+    """Serve jobs until the grader that started the zygote hangs up.
 
     `ctl` belongs to that grader; an `attach` message brings another control socket (a batch
     worker forked from the grader shares this zygote instead of starting its own). Each job's
@@ -62,33 +159,31 @@ def _serve(ctl: socket.socket, config: dict[str, Any], warm_s: float) -> None:
     from grader import confine
 
     controls = [ctl]
-    jobs: dict[int, tuple[Any, int | None, socket.socket]] = {}  # pid -> (job id, pidfd, its control socket)
+    jobs: dict[int, _Job] = {}
     serial = 0
-
-    def kill(pid: int) -> None:
-        try:
-            os.kill(pid, signal.SIGKILL)  # process 1 of its namespace: all of it dies
-        except ProcessLookupError:
-            pass
+    ready_message = {"event": "ready", "warm_s": warm_s, "isolation": walls.isolation,
+                     "system_call_filter": walls.filter_note}
 
     while True:
-        waitable = [fd for _, fd, _ in jobs.values() if fd is not None]
-        watched: list[socket.socket | int] = [*controls, *waitable]
-        ready = select.select(watched, [], [], None if len(waitable) == len(jobs) else 0.02)[0]
+        waitable: list[Any] = [j.pidfd for j in jobs.values() if j.pidfd is not None]
+        ready = select.select([*controls, *waitable], [], [], None if len(waitable) == len(jobs) else 0.02)[0]
         for source in [c for c in controls if c in ready]:
             try:
-                data, fds, _, _ = socket.recv_fds(source, 1 << 16, 3)
+                data, fds, _, _ = socket.recv_fds(source, 1 << 16, 4)
             except OSError:
                 data, fds = b"", []
             if not data:
                 if source is ctl:
-                    for pid in jobs:
-                        kill(pid)
+                    for pid, job in jobs.items():
+                        _end_job(pid, job)
+                    for pid, job in jobs.items():
+                        runner_reap(pid)
+                        _clean_up(job)
                     return
                 controls.remove(source)
-                for pid, (_, _, owner) in jobs.items():
-                    if owner is source:
-                        kill(pid)
+                for pid, job in jobs.items():
+                    if job.owner is source:
+                        _end_job(pid, job)
                 source.close()
                 continue
             try:
@@ -99,52 +194,86 @@ def _serve(ctl: socket.socket, config: dict[str, Any], warm_s: float) -> None:
             if op == "attach" and len(fds) == 1:
                 attached = socket.socket(fileno=fds[0])
                 controls.append(attached)
-                _send(attached, {"event": "ready", "warm_s": warm_s})
-            elif op == "start" and len(fds) == 3:
+                _send(attached, ready_message)
+            elif op == "start" and len(fds) in (3, 4):
                 serial += 1
-                uid = confine.job_uid(int(config["uid_seed"]), serial) if config.get("root") else None
+                uid = confine.job_uid(walls.uid_seed, serial) if walls.root else None
+                workdir = tempfile.mkdtemp(prefix="grader-job-") if walls.process_mode else None
                 try:
-                    pid = confine.fork_into_new_pid_namespace()
+                    pid, pid_namespace = _fork_job(walls)
                 except OSError as exc:
                     for fd in fds:
                         os.close(fd)
+                    if workdir is not None:
+                        shutil.rmtree(workdir, ignore_errors=True)
                     _send(source, {"event": "exit", "id": message.get("id"), "status": 70 << 8,
                                    "error": f"fork: {exc}"})
                     continue
                 if pid == 0:
-                    _job_child(controls, fds, message.get("limits") or {}, uid)
+                    _job_child(controls, fds, message.get("limits") or {}, walls, uid, workdir)
                 for fd in fds:
                     os.close(fd)
                 try:
                     pidfd: int | None = os.pidfd_open(pid)
                 except (OSError, AttributeError):
                     pidfd = None
-                jobs[pid] = (message.get("id"), pidfd, source)
+                jobs[pid] = _Job(message.get("id"), pidfd, source, uid, pid_namespace, workdir)
             elif op == "kill":
-                for pid, (job_id, _, owner) in jobs.items():
-                    if job_id == message.get("id") and owner is source:
-                        kill(pid)
+                for pid, job in jobs.items():
+                    if job.ident == message.get("id") and job.owner is source:
+                        _end_job(pid, job)
             else:
                 for fd in fds:
                     os.close(fd)
-        for pid, (job_id, pidfd, owner) in list(jobs.items()):
-            if pidfd is not None and pidfd not in ready:
+        for pid, job in list(jobs.items()):
+            if job.pidfd is not None and job.pidfd not in ready:
                 continue
+            rss_kb = 0
             try:
-                waited, status = os.waitpid(pid, 0 if pidfd is not None else os.WNOHANG)
+                waited, status, usage = os.wait4(pid, 0 if job.pidfd is not None else os.WNOHANG)
+                rss_kb = usage.ru_maxrss
             except ChildProcessError:
                 waited, status = pid, 0
             if waited != pid:
                 continue
-            if pidfd is not None:
-                os.close(pidfd)
+            if job.pidfd is not None:
+                os.close(job.pidfd)
             del jobs[pid]
-            if owner in controls:
-                _send(owner, {"event": "exit", "id": job_id, "status": status})
+            if not job.pid_namespace:
+                _end_job(pid, job)  # orphans that left its session, found by its uid
+            _clean_up(job)
+            if job.owner in controls:
+                _send(job.owner, {"event": "exit", "id": job.ident, "status": status, "maxrss_kb": rss_kb})
+        _reap_orphans(jobs)
+
+
+def _reap_orphans(jobs: dict[int, _Job]) -> None:
+    """Orphans of jobs without a PID namespace come back to us (we are their subreaper) once
+    killed: reap them, but never a job's own child, whose status its owner waits for."""
+    while True:
+        try:
+            info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        except ChildProcessError:
+            return
+        if info is None or info.si_pid in jobs:
+            return
+        try:
+            os.waitpid(info.si_pid, 0)
+        except ChildProcessError:
+            return
+
+
+def runner_reap(pid: int) -> None:
+    from grader import runner
+
+    runner._reap(pid, 1.0)
 
 
 def main(config: dict[str, Any]) -> NoReturn:
-    """Entry point (see sandbox.BOOT): warm up, say ready, serve until the grader hangs up."""
+    """Entry point (see sandbox.BOOT): warm up, say ready, serve until the grader hangs up.
+
+    Nothing here ever loads a reference solution or computes a reference: a child forked
+    from this process holds nothing of the course but its job."""
     started = time.monotonic()
     ctl = socket.socket(fileno=int(config["fd"]))
     import torch
@@ -154,15 +283,30 @@ def main(config: dict[str, Any]) -> NoReturn:
     runner.prewarm()
     runner._python_paths()  # once here, not in every child
     torch.set_num_threads(1)
+    walls = _Walls(str(config.get("isolation") or "bwrap"), bool(config.get("root")), int(config["uid_seed"]))
+    if walls.process_mode:
+        os.chdir("/")
+        confine.set_subreaper()  # a job without a PID namespace: its orphans come back to us
+        if walls.root:
+            try:
+                walls.netns = confine.empty_network_namespace()
+            except OSError:
+                pass  # no CAP_SYS_ADMIN: the job makes its own as an unprivileged user, if it can
+    for deny_ipc in (False, True):
+        flt = confine.SeccompFilter(deny_ipc)
+        if flt.available:
+            walls.seccomp[deny_ipc] = flt
+        walls.filter_note = "on" if flt.available else flt.missing
     confine.set_dumpable(False)
     null = os.open(os.devnull, os.O_RDWR)
     for target in (0, 1, 2):
         os.dup2(null, target)
     os.close(null)
     warm_s = round(time.monotonic() - started, 3)
-    _send(ctl, {"event": "ready", "warm_s": warm_s})
+    _send(ctl, {"event": "ready", "warm_s": warm_s, "isolation": walls.isolation,
+                "system_call_filter": walls.filter_note})
     try:
-        _serve(ctl, config, warm_s)
+        _serve(ctl, walls, warm_s)
     finally:
         os._exit(0)
 

@@ -18,6 +18,19 @@ SCENARIOS = Path(__file__).resolve().parent / "scenarios"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 
 
+def course_with_defaults(folder: Path, **defaults: Any) -> Path:
+    """The real course in `folder` (its exercises and solutions linked) with other `defaults`
+    in course.yaml (shorter timeouts, a smaller memory limit)."""
+    import yaml
+
+    data = yaml.safe_load((ROOT / "course.yaml").read_text(encoding="utf-8"))
+    data.setdefault("defaults", {}).update(defaults)
+    (folder / "course.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    for name in ("exercises", "solutions"):
+        (folder / name).symlink_to(ROOT / name)
+    return folder
+
+
 def run_grade(*args: str, cwd: Path | None = None, timeout: float = 120, env: dict[str, str] | None = None,
               input: str | None = None) -> subprocess.CompletedProcess[str]:
     """`grade ARGS...` as a user runs it: a separate process, real stdout/stderr/exit code."""
@@ -30,7 +43,7 @@ def normalise(report: Any) -> Any:
     """Remove what changes between runs and machines: timings, absolute paths, and the isolation
     (bwrap where bubblewrap is installed, process elsewhere; the report is otherwise the same)."""
     if isinstance(report, dict):
-        return {k: normalise(v) for k, v in report.items() if k not in ("time_s", "isolation")}
+        return {k: normalise(v) for k, v in report.items() if k not in ("time_s", "isolation", "limits")}
     if isinstance(report, list):
         return [normalise(v) for v in report]
     if isinstance(report, str):

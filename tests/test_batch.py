@@ -8,6 +8,7 @@ import json
 import os
 import socket
 import struct
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -285,10 +286,13 @@ def test_dask_executor_grades_the_same(tmp_path: Path) -> None:
         (subs / rel).parent.mkdir(parents=True, exist_ok=True)
         (subs / rel).write_text(text)
     out = tmp_path / "grades"
+    copies = set(Path(tempfile.gettempdir()).glob("course-grader-*"))
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=True, host="127.0.0.1",
                                   scheduler_port=_free_port(), dashboard_address=None) as cluster:
         proc = run_grade("batch", str(subs), "--out", str(out), "--executor", "dask", "--scheduler",
                          cluster.scheduler_address, "--devices", "cpu,meta", timeout=300)
+        # the batch is over and the workers still run: none keeps the course (solutions included)
+        assert set(Path(tempfile.gettempdir()).glob("course-grader-*")) <= copies
     assert proc.returncode == 0, proc.stderr
     scores = {p.stem: (json.loads(p.read_text())["score"], [t["status"] for t in json.loads(p.read_text())["tasks"]])
               for p in out.glob("[!.]*.json")}
@@ -296,6 +300,20 @@ def test_dask_executor_grades_the_same(tmp_path: Path) -> None:
                       "dave": (0.0, ["error", "error"])}
     assert (out / "summary.csv").is_file() and (out / "scores.png").is_file()
     validate_junit((out / "junit.xml").read_text())
+
+
+def test_an_unreachable_dask_scheduler_stops_the_batch_at_once(tmp_path: Path) -> None:
+    """Exit code 2 and one message naming the address, before any grading starts."""
+    pytest.importorskip("distributed")
+    subs = tmp_path / "submissions"
+    (subs / "ann").mkdir(parents=True)
+    (subs / "ann" / "exercise3.py").write_text(SOLUTION3)
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    proc = run_grade("batch", str(subs), "--out", str(tmp_path / "grades"), "--executor", "dask", "--scheduler",
+                     address, "--devices", "cpu", timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    assert f"cannot reach the dask scheduler at {address} within 5 s" in proc.stderr
+    assert "Traceback" not in proc.stderr and not list((tmp_path / "grades").glob("*.json"))
 
 
 def test_worker_messages_are_plain_json() -> None:

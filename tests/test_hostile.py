@@ -9,8 +9,10 @@ as `key: value` lines, what the grader must report:
     feedback: task ~ text | other     the task's feedback contains one of the texts (any case)
     output: text                      the captured output contains the text
     needs: sandbox                    only the bubblewrap sandbox defends this (process mode
-                                      shares the grader's user: README, "Trust model")
+                                      cannot hide the course: README, "Trust model")
     needs: containment                the sandbox, or process mode with namespaces (as root)
+    needs: own-uid                    the sandbox, or process mode with namespaces or a uid of its own
+                                      (root, even without CAP_SYS_ADMIN: tests/container.py)
     timeout: 2                        seconds per task (default 3)
     cli: yes                          also graded by the real `grade` command
 
@@ -35,10 +37,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
-from conftest import ROOT
+from conftest import ROOT, course_with_defaults
 
-from grader import confine, runner, sandbox
+from grader import confine, sandbox
 from grader.course import CourseDir
 from grader.errors import ConfigError
 from grader.grading import GradeOptions, grade_source, reference_submission
@@ -47,7 +48,7 @@ from grader.results import STATUSES
 from grader.schema import Course, Exercise
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
-JOB_UIDS = range(confine.job_uid(0, 0), confine.job_uid(0xFFFF, 0x3FF) + 1)
+JOB_UIDS = confine.JOB_UIDS
 
 
 @dataclass
@@ -106,13 +107,7 @@ CASES = [parse_case(p) for p in sorted(HOSTILE.glob("*.py"))]
 @pytest.fixture(scope="module")
 def course(tmp_path_factory: pytest.TempPathFactory) -> CourseDir:
     """The real course with shorter time limits (an import that never ends costs 6 s, not 10)."""
-    root = tmp_path_factory.mktemp("course")
-    data = yaml.safe_load((ROOT / "course.yaml").read_text(encoding="utf-8"))
-    data.setdefault("defaults", {}).update(timeout=3, import_timeout=6)
-    (root / "course.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
-    for folder in ("exercises", "solutions"):
-        (root / folder).symlink_to(ROOT / folder)
-    return CourseDir(root)
+    return CourseDir(course_with_defaults(tmp_path_factory.mktemp("course"), timeout=3, import_timeout=6))
 
 
 @pytest.fixture(scope="module")
@@ -130,27 +125,33 @@ def sandbox_launcher(course: CourseDir) -> Any:
 
 
 @pytest.fixture(scope="module")
-def process_launcher() -> runner.ForkLauncher:
-    return runner.ForkLauncher()
+def process_launcher() -> sandbox.ForkLauncher:
+    return sandbox.ForkLauncher()
 
 
 @pytest.fixture(scope="module")
-def process_contained(course: CourseDir, process_launcher: runner.ForkLauncher) -> bool:
-    """Whether process mode runs each child in PID and network namespaces of its own here."""
-    probe = "import os\nprint('pid', os.getpid())\n"
+def process_walls(course: CourseDir, process_launcher: sandbox.ForkLauncher) -> dict[str, bool]:
+    """What process mode gives each child here: PID and network namespaces of its own
+    (`contained`), and a uid other than the grader's or a read-only view (`own_uid`)."""
+    probe = "import os\nprint('pid', os.getpid(), 'uid', os.getuid())\n"
     report = grade_source(course, "exercise3", probe, "exercise3.py", GradeOptions(devices=("cpu",)),
                           process_launcher)
-    return "pid 1\n" in report.output
+    contained = "pid 1 " in report.output
+    return {"contained": contained, "own_uid": contained or f"uid {os.getuid()}\n" not in report.output}
 
 
 def launcher_for(request: pytest.FixtureRequest, mode: str, case: Case) -> Any:
     launcher = request.getfixturevalue(f"{mode}_launcher")
     if mode == "process" and case.needs == "sandbox":
-        pytest.skip("process mode cannot hide the course or the grader's memory from the child "
-                    "(README, trust model); only the sandbox defends this")
-    if mode == "process" and case.needs == "containment" and not request.getfixturevalue("process_contained"):
-        pytest.skip("process mode has no namespaces here (not root, no user namespaces); only the sandbox "
+        pytest.skip("process mode cannot hide the course from the child (README, trust model); only the "
+                    "sandbox defends this")
+    walls = request.getfixturevalue("process_walls") if mode == "process" else {}
+    if mode == "process" and case.needs == "containment" and not walls["contained"]:
+        pytest.skip("process mode has no namespaces here (neither CAP_SYS_ADMIN nor user namespaces); only the sandbox "
                     "defends this")
+    if mode == "process" and case.needs == "own-uid" and not walls["own_uid"]:
+        pytest.skip("process mode runs the child as the grader's own user here (not root, no user "
+                    "namespaces): it can write what the grader can")
     return launcher
 
 
@@ -229,6 +230,7 @@ def helper_pids() -> set[int]:
 
 # ------------------------------------------------------------------ the suite
 
+@pytest.mark.container
 @pytest.mark.timeout(240)
 @pytest.mark.parametrize("mode", ["sandbox", "process"])
 @pytest.mark.parametrize("case", CASES, ids=[c.path.stem for c in CASES])

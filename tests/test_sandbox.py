@@ -11,13 +11,14 @@ import json
 import os
 import signal
 import socket
+import sys
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, course_with_defaults
 
 from grader import confine, runner, sandbox
 from grader.course import CourseDir
@@ -123,13 +124,13 @@ def test_process_mode_confines_what_it_can(course: CourseDir, monkeypatch: pytes
     namespaces, a read-only view with a private /tmp, an unused uid and no capabilities.
     (It cannot hide the course: README, trust model.)"""
     monkeypatch.setenv("GRADER_TEST_SECRET", "do-not-leak")
-    facts = probe(course, runner.ForkLauncher())
+    facts = probe(course, sandbox.ForkLauncher())
     assert facts["isolation"] == "process"
     assert "GRADER_TEST_SECRET" not in facts["env"]
     if os.geteuid() != 0:
         pytest.skip("the namespaces of process mode are set up as root; not root here")
     assert facts["pid"] == 1 and facts["ppid"] == 0
-    assert facts["uid"] in range(confine.job_uid(0, 0), confine.job_uid(0xFFFF, 0x3FF) + 1)
+    assert facts["uid"] in confine.JOB_UIDS
     assert facts["cap_eff"] == 0 and facts["no_new_privs"] == "1"
     assert facts["network"] is False
     assert facts["wrote"] == ["/tmp/ok.txt"] and not facts["wrote_course"]
@@ -149,7 +150,7 @@ def test_process_mode_in_a_user_namespace(tmp_path: Path) -> None:
                 os.setgroups([])
                 os.setresgid(uid, uid, uid)
                 os.setresuid(uid, uid, uid)
-            home = runner.confine_user_child(runner.Limits(task_timeout=[5.0]), str(tmp_path))
+            home = runner.confine_user_child(runner.Limits(task_timeout=[5.0]), str(tmp_path)).home
             facts: dict[str, Any] = {"pid": os.getpid(), "home": home}
             try:
                 open(hack, "w").close()  # noqa: SIM115
@@ -194,13 +195,18 @@ def test_a_sandbox_that_cannot_start_falls_back_to_process_mode(course: CourseDi
 def test_isolation_can_be_chosen(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sandbox, "_SHARED", {})
     monkeypatch.setenv(sandbox.ISOLATION_ENV, "process")
-    assert sandbox.shared_launcher() is None
+    launcher = sandbox.shared_launcher()
+    assert type(launcher) is sandbox.ForkLauncher and launcher.isolation == "process"
+    monkeypatch.setattr(sandbox, "_SHARED", {})
+    monkeypatch.setenv(sandbox.ISOLATION_ENV, "none")
+    assert sandbox.shared_launcher().isolation == "none"
+    monkeypatch.setattr(sandbox, "_SHARED", {})
     monkeypatch.setenv(sandbox.ISOLATION_ENV, "bwrap")
     monkeypatch.setattr(sandbox, "bwrap_path", lambda: None)
     with pytest.raises(sandbox.SandboxError, match="apt-get install bubblewrap"):
         sandbox.shared_launcher()
     monkeypatch.setenv(sandbox.ISOLATION_ENV, "chroot")
-    with pytest.raises(sandbox.SandboxError, match="auto, bwrap or process"):
+    with pytest.raises(sandbox.SandboxError, match="auto, bwrap, process or none"):
         sandbox.shared_launcher()
 
 
@@ -265,7 +271,7 @@ def test_a_zygote_that_dies_is_replaced(course: CourseDir, bwrap_launcher: Any) 
 
 def test_process_mode_jobs_in_parallel_do_not_touch_each_other(course: CourseDir) -> None:
     """A shared process-mode launcher: killing one job's tree never kills another job."""
-    launcher = runner.ForkLauncher()
+    launcher = sandbox.ForkLauncher()
     results: dict[str, Any] = {}
     sources = {"hang": "def cube_grad(x):\n    while True:\n        pass\n",
                "right": reference_submission(course, "exercise3")}
@@ -317,3 +323,115 @@ def test_batch_workers_share_one_zygote_and_each_keeps_its_own_jobs(course: Cour
     finally:
         for launcher in (first, second, owner):
             launcher.close()
+
+
+MEMORY_HELPERS = '''
+import os
+import time
+
+import torch
+
+read, write = os.pipe()
+helpers = []
+for _ in range(4):
+    pid = os.fork()
+    if pid == 0:
+        block = bytearray(150 << 20)
+        for i in range(0, len(block), 4096):
+            block[i] = 1
+        os.write(write, b"x")
+        time.sleep(30)
+        os._exit(0)
+    helpers.append(pid)
+os.close(write)
+os.set_blocking(read, False)
+held = 0
+end = time.monotonic() + 4
+while time.monotonic() < end:
+    try:
+        held += len(os.read(read, 16))
+    except BlockingIOError:
+        pass
+    time.sleep(0.05)
+    alive = sum(1 for pid in helpers if os.waitpid(pid, os.WNOHANG) == (0, 0))
+print(f"helpers that held their memory: {held}, alive: {alive}")
+
+
+def cube_grad(x):
+    leaf = x.detach().requires_grad_()
+    (leaf**3).sum().backward()
+    return leaf.grad
+
+
+def cube_second_grad(x):
+    leaf = x.detach().requires_grad_()
+    (g,) = torch.autograd.grad((leaf**3).sum(), leaf, create_graph=True)
+    (h,) = torch.autograd.grad(g.sum(), leaf)
+    return h
+'''
+
+
+def test_forked_helpers_share_the_memory_limit_of_their_job(tmp_path: Path) -> None:
+    """Four forked helpers of 150 MiB each, with `memory_mb: 256` for the job: where the grader
+    can make a cgroup v2 per job, the whole job is held to 256 MiB (at most one helper keeps its
+    memory); the report names how the limits were held, and full marks (the answers are right).
+    Skipped where no cgroup can be made (cgroup v1, no rights): the limit is then per process."""
+    if confine.cgroup_base() is None:
+        pytest.skip("no cgroup v2 with the memory and pids controllers for this grader here: memory is "
+                    "limited per process (reports say so: test_reports_name_the_limits_and_how_they_were_held)")
+    course = CourseDir(course_with_defaults(tmp_path, memory_mb=256, timeout=10))
+    report = grade_source(course, "exercise3", MEMORY_HELPERS, "exercise3.py", GradeOptions(devices=("cpu",)),
+                          sandbox.shared_launcher())
+    assert report.limits["memory_mb"] == 256 and report.limits["held_by"].startswith("cgroup v2")
+    held = int(report.output.split("helpers that held their memory: ")[1].split(",")[0])
+    assert held <= 1, report.output
+    assert report.score == report.max_score
+
+
+def test_without_libseccomp_the_filter_is_missing_and_says_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pyseccomp is Linux-only and needs libseccomp: without it, children run unfiltered and
+    every report's limits say why (the zygote passes this text on)."""
+    monkeypatch.setitem(sys.modules, "pyseccomp", None)
+    flt = confine.SeccompFilter(deny_sysv_ipc=True)
+    assert not flt.available and flt.missing.startswith("no system call filter (libseccomp unavailable")
+    flt.load()  # nothing to load: no error
+
+
+def test_reports_name_the_limits_and_how_they_were_held(course: CourseDir) -> None:
+    launcher = sandbox.ForkLauncher()
+    try:
+        report = grade_source(course, "exercise3", reference_submission(course, "exercise3"), "exercise3.py",
+                              GradeOptions(devices=("cpu",)), launcher)
+    finally:
+        launcher.close()
+    limits = report.to_json()["limits"]
+    assert limits["memory_mb"] == 2048 and limits["processes"] == 64
+    assert limits["system_call_filter"] == "on"
+    assert limits["held_by"].startswith(("cgroup v2", "resource limits"))
+
+
+@pytest.mark.parametrize("mode", ["bwrap", "process"])
+def test_each_job_joins_a_cgroup_of_its_own_through_a_descriptor(mode: str, course: CourseDir, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The plumbing of the cgroup per job, on a stand-in folder (this machine may have no cgroup
+    v2): the launcher makes a group per job with the job's limits, and the child, inside the
+    sandbox or in process mode, writes "0" to the `cgroup.procs` descriptor it was given."""
+    if mode == "bwrap" and sandbox.bwrap_path() is None:
+        pytest.skip("bubblewrap (bwrap) is not installed")
+    monkeypatch.setattr(confine, "cgroup_base", lambda: str(tmp_path))
+    launcher = sandbox.SandboxLauncher() if mode == "bwrap" else sandbox.ForkLauncher()
+    try:
+        report = grade_source(course, "exercise3", reference_submission(course, "exercise3"), "exercise3.py",
+                              GradeOptions(devices=("cpu",)), launcher)
+    finally:
+        launcher.close()
+    if mode == "bwrap" and report.isolation != "bwrap":
+        pytest.skip(f"the sandbox does not start here: {launcher.fallback_reason}")
+    assert report.score == report.max_score
+    assert report.limits["held_by"].startswith("cgroup v2")
+    [group] = tmp_path.glob("course-grader-*")
+    assert (group / "cgroup.subtree_control").read_text() == "+memory +pids"
+    jobs = sorted(group.glob("job-*"))
+    assert jobs and all((job / "cgroup.procs").read_text() == "0" for job in jobs)
+    assert (jobs[0] / "memory.max").read_text() == str(2048 << 20) and (jobs[0] / "pids.max").read_text() == "64"
+    assert (jobs[0] / "memory.swap.max").read_text() == "0" and (jobs[0] / "cgroup.kill").read_text() == "1"

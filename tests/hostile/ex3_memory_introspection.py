@@ -2,16 +2,14 @@
 module, cached reference results, the grader's job description, then uses any
 reference function it finds.
 
-Expected (sandbox): nothing is found: the sandbox's warm process never loads a
-solution or computes a reference (the grader does that in its own process);
-0 points. (In process mode the child is a copy of the grader's memory: not
-defended there.)
+Expected, in every mode: nothing is found: the warm process that forks every
+child (the sandbox's zygote, or process mode's) never loads a solution or
+computes a reference (the grader does that in its own process); 0 points.
 
 exercise: exercise3
 score: 0
 status: cube_grad=failed cube_second_grad=failed
 output: nothing in memory
-needs: sandbox
 """
 
 import gc
