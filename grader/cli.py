@@ -114,11 +114,18 @@ def _load_state(course: CourseDir, ex_id: str) -> dict[str, Any] | None:
 def grade_exercise(course: CourseDir, ex_id: str, opts: Any, *, announce: bool = True) -> Any:
     """Render the stub if missing, grade the student's file, remember the result."""
     from grader.grading import grade_file
-    from grader.render import ensure_stub
+    from grader.render import ensure_stub, variant_mismatch
 
     path, created = ensure_stub(course, ex_id, opts.student)
     if created and announce:
         _info(f"Created {path} from exercises/{ex_id}.yaml: open it and write your answers.")
+    try:
+        source = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        source = ""  # grade_file reports an unreadable file
+    problem = variant_mismatch(course.exercise(ex_id), ex_id, path, source, opts.student)
+    if problem:
+        raise UsageError(problem)
     report = grade_file(course, ex_id, path, opts)
     _save_state(course, report, path)
     return report
@@ -281,7 +288,7 @@ def watch_cmd(exercise: str, workspace: Path | None, course_path: Path | None, f
 def render_cmd(out: Path | None, nbgrader_dir: Path | None, force: bool, student: str | None,
                workspace: Path | None, course_path: Path | None) -> None:
     """Write the stub files (or nbgrader notebooks)."""
-    from grader.render import render_all
+    from grader.render import render_all, whose_questions
 
     course = _open(course_path, workspace)
     if nbgrader_dir is not None:
@@ -294,13 +301,19 @@ def render_cmd(out: Path | None, nbgrader_dir: Path | None, force: bool, student
         return
     target = out or course.workspace
     overwrite = force and out is not None and out.resolve() != course.workspace.resolve()
-    written = render_all(course, target, student=student, overwrite=overwrite)
+    kept: list[Path] = []
+    written = render_all(course, target, student=student, overwrite=overwrite, kept=kept)
     for path in written:
         click.echo(f"wrote {path}")
-    skipped = len(course.exercise_ids) - len(written)
-    if skipped:
+    if kept:
         hint = "" if out is None else " (use --force to replace)"
-        click.echo(f"kept {skipped} existing file(s) in {target}{hint}")
+        click.echo(f"kept {len(kept)} existing file(s) in {target}{hint}:")
+        for path in kept:
+            holds = whose_questions(course, path.stem, path)
+            wanted = f"{student}'s questions" if student else "the common questions"
+            note = f" ({holds}" + (f", not {wanted}: rename it and render again" if holds != wanted else "") + ")" \
+                if holds else ""
+            click.echo(f"  {path.name}{note}")
 
 
 @cli.command("check")

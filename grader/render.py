@@ -10,6 +10,37 @@ from pydantic import BaseModel
 from grader.course import CourseDir
 from grader.schema import Exercise, Task
 
+VARIANT_HEADER = "# Variant for student: "
+"""Starts the line of a rendered stub that names whose variant its questions are."""
+
+
+def variant_named(source: str) -> str | None:
+    """The student whose variant a file's header names, or None for the common questions."""
+    for line in source.splitlines():
+        if line.startswith(VARIANT_HEADER):
+            return line.removeprefix(VARIANT_HEADER).strip() or None
+    return None
+
+
+def variant_mismatch(exercise: Exercise, ex_id: str, path: Path, source: str, student: str | None) -> str | None:
+    """Why grading `source` as `student` would judge other questions than the file asks, or
+    None. Only quizzes whose questions are drawn per student can mismatch."""
+    if not any(t.kind == "answer" and t.cases[0].variant for t in exercise.tasks):
+        return None
+    named = variant_named(source)
+    if named == student:
+        return None
+    if named is None:
+        return (f"{path} holds the common questions, not {student}'s variant, so right answers would be marked "
+                f"wrong: rename it (your answers stay in it) and run `grade render --student {student}` to get "
+                f"your own questions, or grade this file without --student")
+    if student is None:
+        return (f"{path} holds the questions of {named}'s variant (see its line '{VARIANT_HEADER}{named}'): "
+                f"grade it with `grade {ex_id} --student {named}`")
+    return (f"{path} holds the questions of {named}'s variant, not {student}'s: grade it with "
+            f"`grade {ex_id} --student {named}`, or rename it and run `grade render --student {student}` "
+            f"for {student}'s questions")
+
 
 def _docstring(text: str, indent: str) -> str:
     body = text.strip().replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
@@ -66,7 +97,7 @@ def render_stub(exercise: Exercise, answer_args: dict[str, dict[str, Any]] | Non
     """The stub's source. `answer_args` gives each answer task's concrete arguments (variants)."""
     parts = [_docstring(f"{exercise.title}\n\n{exercise.text}", "")]
     if student:
-        parts.append(f"# Variant for student: {student}\n")
+        parts.append(f"{VARIANT_HEADER}{student}\n")
     parts.append("\n".join(exercise.imports) + "\n")
     for task in exercise.tasks:
         if task.kind == "function":
@@ -111,12 +142,29 @@ def ensure_stub(course: CourseDir, ex_id: str, student: str | None = None) -> tu
     return path, True
 
 
-def render_all(course: CourseDir, out: Path, student: str | None = None, overwrite: bool = False) -> list[Path]:
+def whose_questions(course: CourseDir, ex_id: str, path: Path) -> str:
+    """What an existing file holds, as `grade render` reports a file it kept: "" for an exercise
+    without drawn questions, else "the common questions" or "<student>'s questions"."""
+    exercise = course.exercise(ex_id)
+    if not any(t.kind == "answer" and t.cases[0].variant for t in exercise.tasks):
+        return ""
+    try:
+        named = variant_named(path.read_text(encoding="utf-8", errors="replace"))
+    except OSError:
+        return ""
+    return f"{named}'s questions" if named else "the common questions"
+
+
+def render_all(course: CourseDir, out: Path, student: str | None = None, overwrite: bool = False,
+               kept: list[Path] | None = None) -> list[Path]:
+    """Write every stub into `out`; existing files are left alone (listed in `kept`) unless `overwrite`."""
     written = []
     out.mkdir(parents=True, exist_ok=True)
     for ex_id in course.exercise_ids:
         path = out / f"{ex_id}.py"
         if path.exists() and not overwrite:
+            if kept is not None:
+                kept.append(path)
             continue
         path.write_text(stub_for(course, ex_id, student), encoding="utf-8")
         written.append(path)
