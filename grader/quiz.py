@@ -23,10 +23,11 @@ def run(code: str) -> Any:
     ignored so that a question can show it indented) and return the value of its last line,
     which must be an expression."""
     tree = ast.parse("\n".join(line.strip() for line in code.splitlines()), mode="exec")
-    if not tree.body or not isinstance(tree.body[-1], ast.Expr):
+    last_line = tree.body.pop() if tree.body else None
+    if not isinstance(last_line, ast.Expr):
         raise ValueError(f"the question's code must end with an expression: {code!r}")
     scope: dict[str, Any] = {"torch": torch, "np": np}
-    last = ast.Expression(tree.body.pop().value)
+    last = ast.Expression(last_line.value)
     exec(compile(tree, "<question>", "exec"), scope)  # noqa: S102 - instructor-written code, never student input
     return eval(compile(last, "<question>", "eval"), scope)  # noqa: S307 - same
 
