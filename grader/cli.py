@@ -225,10 +225,12 @@ def list_cmd(workspace: Path | None, course_path: Path | None) -> None:
 @cli.command("hint")
 @click.argument("exercise")
 @click.option("--task", help="Task to get a hint for (default: the first one not passed yet).")
+@click.option("--all", "show_all", is_flag=True, help="Show again every hint already shown (all tasks, or --task's).")
 @click.option("--workspace", type=click.Path(path_type=Path, file_okay=False))
 @click.option("--course", "course_path", type=click.Path(path_type=Path))
-def hint_cmd(exercise: str, task: str | None, workspace: Path | None, course_path: Path | None) -> None:
-    """Show the next hint for an exercise."""
+def hint_cmd(exercise: str, task: str | None, show_all: bool, workspace: Path | None,
+             course_path: Path | None) -> None:
+    """Show the next hint for an exercise (hints climb from the idea to the approach to code)."""
     from grader.errors import did_you_mean
     from grader.reports import write_atomic
 
@@ -238,42 +240,50 @@ def hint_cmd(exercise: str, task: str | None, workspace: Path | None, course_pat
     names = [t.name for t in ex.tasks]
     if task is not None and task not in names:
         raise UsageError(f"{ex_id} has no task '{task}'{did_you_mean(task, names)}")
-    if task is None:
-        state = _load_state(course, ex_id) or {}
-        passed = {t.get("name") for t in state.get("report", {}).get("tasks", []) if t.get("status") == "passed"}
-        task = next((n for n in names if n not in passed), names[0])
     hints_file = course.state_dir / "hints.json"
     try:
         shown = json.loads(hints_file.read_text())
     except (OSError, ValueError):
         shown = {}
+    if not isinstance(shown, dict):
+        shown = {}
+    hints_of = {t.name: t.hints for t in ex.tasks}
+
+    def seen(name: str) -> int:
+        count = shown.get(f"{ex_id}.{name}", 0)
+        return min(count, len(hints_of[name])) if isinstance(count, int) else 0
+
+    if show_all:
+        lines = [f"Hint {i + 1}/{len(hints_of[name])} for {ex_id} {name}:\n{hints_of[name][i]}"
+                 for name in ([task] if task else names) for i in range(seen(name))]
+        which = f"{ex_id} {task}" if task else ex_id
+        click.echo("\n\n".join(lines) if lines else
+                   f"No hints shown yet for {which}; `grade hint {ex_id}` shows the next one.")
+        return
+    if task is None:
+        state = _load_state(course, ex_id) or {}
+        report = state.get("report") if isinstance(state.get("report"), dict) else {}
+        passed = {t.get("name") for t in report.get("tasks", []) if isinstance(t, dict) and t.get("status") == "passed"}
+        task = next((n for n in names if n not in passed), None)
+        if task is None:
+            click.echo(f"{ex_id}: full marks at your last grading, every task passed; no hint needed. "
+                       f"`grade hint {ex_id} --all` shows the hints you have seen, "
+                       f"`grade hint {ex_id} --task NAME` the next one of a task.")
+            return
     key = f"{ex_id}.{task}"
-    hints = next(t for t in ex.tasks if t.name == task).hints
+    hints = hints_of[task]
     if not hints:
         click.echo(f"{ex_id} {task}: no hints for this task; read the exercise text at the top of your file.")
         return
-    n = int(shown.get(key, 0))
+    n = seen(task)
     hint = hints[min(n, len(hints) - 1)]
     shown[key] = min(n + 1, len(hints))
     try:
         write_atomic(hints_file, json.dumps(shown))
     except OSError:
         pass
-    more = "" if n + 1 < len(hints) else " (that was the last hint)"
+    more = "" if n + 1 < len(hints) else f" (that was the last hint; `grade hint {ex_id} --all` shows them all again)"
     click.echo(f"Hint {min(n, len(hints) - 1) + 1}/{len(hints)} for {ex_id} {task}{more}:\n{hint}")
-
-
-@cli.command("watch")
-@click.argument("exercise")
-@common_options
-def watch_cmd(exercise: str, workspace: Path | None, course_path: Path | None, fmt: str, output: Path | None,
-              devices: str | None, student: str | None, timeout: float | None) -> None:
-    """Re-grade EXERCISE every time you save it (Ctrl-C to stop)."""
-    from grader.watch import watch
-
-    course = _open(course_path, workspace)
-    ex_id = course.resolve_id(exercise)
-    watch(course, ex_id, _options(devices, timeout, student), grade_exercise)
 
 
 @cli.command("render")
