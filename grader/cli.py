@@ -262,7 +262,8 @@ def hint_cmd(exercise: str, task: str | None, show_all: bool, workspace: Path | 
         return
     if task is None:
         state = _load_state(course, ex_id) or {}
-        report = state.get("report") if isinstance(state.get("report"), dict) else {}
+        report = state.get("report")
+        report = report if isinstance(report, dict) else {}
         passed = {t.get("name") for t in report.get("tasks", []) if isinstance(t, dict) and t.get("status") == "passed"}
         task = next((n for n in names if n not in passed), None)
         if task is None:
