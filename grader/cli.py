@@ -287,6 +287,19 @@ def hint_cmd(exercise: str, task: str | None, show_all: bool, workspace: Path | 
     click.echo(f"Hint {min(n, len(hints) - 1) + 1}/{len(hints)} for {ex_id} {task}{more}:\n{hint}")
 
 
+@cli.command("watch")
+@click.argument("exercise")
+@common_options
+def watch_cmd(exercise: str, workspace: Path | None, course_path: Path | None, fmt: str, output: Path | None,
+              devices: str | None, student: str | None, timeout: float | None) -> None:
+    """Re-grade EXERCISE every time you save it (Ctrl-C to stop)."""
+    from grader.watch import watch
+
+    course = _open(course_path, workspace)
+    ex_id = course.resolve_id(exercise)
+    watch(course, ex_id, _options(devices, timeout, student), grade_exercise)
+
+
 @cli.command("render")
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False),
               help="Folder for the stubs (default: the workspace).")
