@@ -13,6 +13,11 @@ For every exercise with `variant:` cases, over N student ids (default 1,000):
              of the previous student in the list: of the whole exercise, and
              (in brackets) of its variant questions alone.
 
+Then, for every exercise with drawn broadcasting shapes (`shapes:` variants), the
+share of each kind of answer ("error", the shape of one of the inputs, a new shape),
+the share of students with more than two answers of one kind, and the draws with two
+identical input shapes or a size beyond the declared bounds (both should be 0).
+
     python benchmarks/variants.py [--students 1000] [--course PATH]
 """
 
@@ -33,7 +38,8 @@ sys.path.insert(0, str(ROOT))
 from grader.compare import compare_answer, compare_value_answer  # noqa: E402
 from grader.course import CourseDir  # noqa: E402
 from grader.grading import GradeOptions, load_solution, plan, references  # noqa: E402
-from grader.values import NUMPY, is_numpy_marker  # noqa: E402
+from grader.schema import ShapesValue  # noqa: E402
+from grader.values import ANSWER_KINDS, NUMPY, answer_kind, is_numpy_marker  # noqa: E402
 
 
 def signature(value: Any, *, values: bool) -> Any:
@@ -93,6 +99,35 @@ def neighbour_score(course: CourseDir, ex_id: str, keys: list[dict[str, Any]]) -
     return (fixed + mean) / total, mean / (total - fixed)
 
 
+def broadcast_kinds(course: CourseDir, ex_id: str, students: list[str]) -> str | None:
+    """One line of shares of answer kinds over the drawn broadcasting questions, or None."""
+    exercise = course.exercise(ex_id)
+    specs = {(t.name, i): v.shapes for t in exercise.tasks for i, c in enumerate(t.cases)
+             for v in c.variant.values() if isinstance(v, ShapesValue)}
+    if not specs:
+        return None
+    kinds = dict.fromkeys(ANSWER_KINDS, 0)
+    lopsided = identical = out_of_bounds = 0
+    for s in students:
+        own = dict.fromkeys(ANSWER_KINDS, 0)
+        for task, i, args in variant_cases(course, ex_id, s):
+            spec = specs.get((task, i))
+            if spec is None:
+                continue
+            shapes = next(v for v in args.values() if isinstance(v, list))
+            own[answer_kind(shapes)] += 1
+            identical += len({tuple(x) for x in shapes}) < len(shapes)
+            out_of_bounds += any(not spec.ndim[0] <= len(x) <= spec.ndim[1] or max(x) > spec.max_size
+                                 for x in shapes)
+        lopsided += max(own.values()) > 2
+        for k, n in own.items():
+            kinds[k] += n
+    total = sum(kinds.values())
+    shares = "  ".join(f"{k} {n / total:.1%}" for k, n in kinds.items())
+    return (f"{ex_id:<11} {shares}  students with >2 of one kind {lopsided / len(students):.1%}  "
+            f"identical inputs {identical}  out of bounds {out_of_bounds}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--students", type=int, default=1000)
@@ -124,6 +159,11 @@ def main() -> None:
         seconds = time.perf_counter() - started
         print(f"{ex_id:<11} {n_cases:>13} {len(full) / len(students):>8.1%} {len(visible) / len(students):>8.1%} "
               f"{answers:>8} {neighbour:>16}  {seconds:.1f}")
+    print("\nbroadcasting questions: share of each kind of answer (error / one of the inputs / a new shape)")
+    for ex_id in course.exercise_ids:
+        line = broadcast_kinds(course, ex_id, students)
+        if line:
+            print(line)
 
 
 if __name__ == "__main__":

@@ -4,13 +4,17 @@ Every YAML valid (task names unique) and listed in course.yaml, and nothing
 listed that is missing; every reference solution full marks on every device
 through the same isolated runner students get, also on a sample student's
 variant; every unedited stub 0; every written `expected` equal to the
-reference's result; at least two hints per task.
+reference's result; at least two hints per task, the first of which quotes no
+code of the reference solution (hints climb from the idea to the approach to code).
 """
 
 from __future__ import annotations
 
+import ast
+import inspect
 import json
 import math
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,6 +124,57 @@ def _disagreement(reference: object, written: object, where: str = "") -> str:
     return ""
 
 
+MIN_QUOTE = 8
+"""Characters (spaces left out) from which a piece of the reference's code counts as quoted."""
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def code_fragments(fn: object) -> list[str]:
+    """The reference function's statements and its calls, operations and subscripts, as
+    source text without spaces, longest first: what a first hint must not contain."""
+    try:
+        tree = ast.parse(inspect.cleandoc("\n" + inspect.getsource(fn)))  # type: ignore[arg-type]
+    except (OSError, TypeError, SyntaxError):
+        return []
+    func = tree.body[0]
+    if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return []
+    found = set()
+    for stmt in func.body:
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+            continue  # the docstring
+        for node in ast.walk(stmt):
+            if isinstance(node, (ast.stmt, ast.Call, ast.BinOp, ast.Compare, ast.Subscript)) and \
+                    not isinstance(node, (ast.Assert, ast.Pass)):
+                text = _squash(ast.unparse(node)).removeprefix("return")
+                if len(text) >= MIN_QUOTE:
+                    found.add(text)
+    return sorted(found, key=len, reverse=True)
+
+
+def _hint_problems(course: CourseDir, ex_id: str) -> list[str]:
+    """First hints that quote the reference solution's code."""
+    from grader.grading import load_solution
+
+    exercise = course.exercise(ex_id)
+    solution = load_solution(course, ex_id)
+    where = _Locator(course.exercise_file(ex_id))
+    problems = []
+    for i, task in enumerate(exercise.tasks):
+        if task.kind != "function" or not task.hints:
+            continue
+        first = _squash(task.hints[0])
+        quoted = next((c for c in code_fragments(getattr(solution, task.reference or task.name, None))
+                       if c in first), None)
+        if quoted:
+            problems.append(f"{where(i, 'hints', 0)} the first hint of {task.name} quotes the reference solution "
+                            f"({quoted}); start from the idea, then the approach, and keep code for a later hint")
+    return problems
+
+
 def check_exercise(course: CourseDir, ex_id: str, devices: tuple[str, ...] | None) -> ExerciseCheck:
     from grader.grading import GradeOptions, grade_source, reference_submission
     from grader.render import stub_for
@@ -141,6 +196,7 @@ def check_exercise(course: CourseDir, ex_id: str, devices: tuple[str, ...] | Non
     has_variants = any(case.variant for task in exercise.tasks for case in task.cases)
     try:
         result.problems.extend(_expected_problems(course, ex_id))
+        result.problems.extend(_hint_problems(course, ex_id))
         result.solution = grade_source(course, ex_id, reference_submission(course, ex_id, opts), f"{ex_id}.py", opts)
         result.stub = grade_source(course, ex_id, stub_for(course, ex_id), f"{ex_id}.py", opts)
         if has_variants:

@@ -171,13 +171,20 @@ def grade_exercise(course: CourseDir, ex_id: str, opts: Any, *, announce: bool =
     """Render the stub if missing, grade the student's file, remember the result. A `path`
     other than the workspace's file is graded as it is, and not remembered for `grade list`."""
     from grader.grading import grade_file
-    from grader.render import ensure_stub
+    from grader.render import ensure_stub, variant_mismatch
 
     if path is not None and path.resolve() != course.stub_file(ex_id).resolve():
         return grade_file(course, ex_id, path, opts)
     path, created = ensure_stub(course, ex_id, opts.student)
     if created and announce:
         _info(f"Created {path} from exercises/{ex_id}.yaml: open it and write your answers.")
+    try:
+        source = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        source = ""  # grade_file reports an unreadable file
+    problem = variant_mismatch(course.exercise(ex_id), ex_id, path, source, opts.student)
+    if problem:
+        raise UsageError(problem)
     report = grade_file(course, ex_id, path, opts)
     _save_state(course, report, path)
     return report
@@ -347,10 +354,12 @@ def list_cmd(workspace: Path | None, course_path: Path | None, fmt: str) -> None
 @cli.command("hint")
 @click.argument("exercise", shell_complete=complete_exercise)
 @click.option("--task", help="Task to get a hint for (default: the first one not passed yet).")
+@click.option("--all", "show_all", is_flag=True, help="Show again every hint already shown (all tasks, or --task's).")
 @workspace_option
 @course_option
-def hint_cmd(exercise: str, task: str | None, workspace: Path | None, course_path: Path | None) -> None:
-    """Show the next hint for an exercise."""
+def hint_cmd(exercise: str, task: str | None, show_all: bool, workspace: Path | None,
+             course_path: Path | None) -> None:
+    """Show the next hint for an exercise (hints climb from the idea to the approach to code)."""
     from grader.errors import did_you_mean
     from grader.reports import write_atomic
 
@@ -360,28 +369,50 @@ def hint_cmd(exercise: str, task: str | None, workspace: Path | None, course_pat
     names = [t.name for t in ex.tasks]
     if task is not None and task not in names:
         raise UsageError(f"{ex_id} has no task '{task}'{did_you_mean(task, names)}")
-    if task is None:
-        state = _load_state(course, ex_id) or {}
-        passed = {t.get("name") for t in state.get("report", {}).get("tasks", []) if t.get("status") == "passed"}
-        task = next((n for n in names if n not in passed), names[0])
     hints_file = course.state_dir / "hints.json"
     try:
         shown = json.loads(hints_file.read_text())
     except (OSError, ValueError):
         shown = {}
+    if not isinstance(shown, dict):
+        shown = {}
+    hints_of = {t.name: t.hints for t in ex.tasks}
+
+    def seen(name: str) -> int:
+        count = shown.get(f"{ex_id}.{name}", 0)
+        return min(count, len(hints_of[name])) if isinstance(count, int) else 0
+
+    if show_all:
+        lines = [f"Hint {i + 1}/{len(hints_of[name])} for {ex_id} {name}:\n{hints_of[name][i]}"
+                 for name in ([task] if task else names) for i in range(seen(name))]
+        which = f"{ex_id} {task}" if task else ex_id
+        click.echo("\n\n".join(lines) if lines else
+                   f"No hints shown yet for {which}; `grade hint {ex_id}` shows the next one.")
+        return
+    if task is None:
+        state = _load_state(course, ex_id) or {}
+        report = state.get("report")
+        report = report if isinstance(report, dict) else {}
+        passed = {t.get("name") for t in report.get("tasks", []) if isinstance(t, dict) and t.get("status") == "passed"}
+        task = next((n for n in names if n not in passed), None)
+        if task is None:
+            click.echo(f"{ex_id}: full marks at your last grading, every task passed; no hint needed. "
+                       f"`grade hint {ex_id} --all` shows the hints you have seen, "
+                       f"`grade hint {ex_id} --task NAME` the next one of a task.")
+            return
     key = f"{ex_id}.{task}"
-    hints = next(t for t in ex.tasks if t.name == task).hints
+    hints = hints_of[task]
     if not hints:
         click.echo(f"{ex_id} {task}: no hints for this task; read the exercise text at the top of your file.")
         return
-    n = int(shown.get(key, 0))
+    n = seen(task)
     hint = hints[min(n, len(hints) - 1)]
     shown[key] = min(n + 1, len(hints))
     try:
         write_atomic(hints_file, json.dumps(shown))
     except OSError:
         pass
-    more = "" if n + 1 < len(hints) else " (that was the last hint)"
+    more = "" if n + 1 < len(hints) else f" (that was the last hint; `grade hint {ex_id} --all` shows them all again)"
     click.echo(f"Hint {min(n, len(hints) - 1) + 1}/{len(hints)} for {ex_id} {task}{more}:\n{hint}")
 
 
@@ -410,7 +441,7 @@ def watch_cmd(exercise: str, workspace: Path | None, course_path: Path | None, f
 def render_cmd(out: Path | None, nbgrader_dir: Path | None, force: bool, student: str | None,
                workspace: Path | None, course_path: Path | None) -> None:
     """Write the stub files (or nbgrader notebooks)."""
-    from grader.render import render_all
+    from grader.render import render_all, whose_questions
 
     course = _open(course_path, workspace)
     if nbgrader_dir is not None:
@@ -423,13 +454,19 @@ def render_cmd(out: Path | None, nbgrader_dir: Path | None, force: bool, student
         return
     target = out or course.workspace
     overwrite = force and out is not None and out.resolve() != course.workspace.resolve()
-    written = render_all(course, target, student=student, overwrite=overwrite)
+    kept: list[Path] = []
+    written = render_all(course, target, student=student, overwrite=overwrite, kept=kept)
     for path in written:
         click.echo(f"wrote {path}")
-    skipped = len(course.exercise_ids) - len(written)
-    if skipped:
+    if kept:
         hint = "" if out is None else " (use --force to replace)"
-        click.echo(f"kept {skipped} existing file(s) in {target}{hint}")
+        click.echo(f"kept {len(kept)} existing file(s) in {target}{hint}:")
+        for path in kept:
+            holds = whose_questions(course, path.stem, path)
+            wanted = f"{student}'s questions" if student else "the common questions"
+            note = f" ({holds}" + (f", not {wanted}: rename it and render again" if holds != wanted else "") + ")" \
+                if holds else ""
+            click.echo(f"  {path.name}{note}")
 
 
 @cli.command("check")

@@ -337,7 +337,12 @@ def reference_submission(course: CourseDir, ex_id: str, opts: GradeOptions = Gra
     if not answers:
         return source
     solution = load_solution(course, ex_id)
-    lines = [source.rstrip(), "", "# answers computed by the reference solution"]
+    lines = [source.rstrip(), ""]
+    if opts.student:
+        from grader.render import VARIANT_HEADER
+
+        lines.append(f"{VARIANT_HEADER}{opts.student}")
+    lines.append("# answers computed by the reference solution")
     for p in answers:
         value = references(solution, p, ex_id)[0].expected
         lines.append(f"{p.task.name} = {value!r}")

@@ -169,7 +169,8 @@ class ShapesValue(Strict):
     """Variant shapes for a broadcasting question, drawn per student.
 
     `{shapes: {count: 2, ndim: [1, 4], max_size: 6, compatible: 0.6}}` gives a
-    list of `count` shapes that broadcast together with probability `compatible`.
+    list of `count` distinct shapes that broadcast together with probability `compatible`;
+    `slot: N` instead deals the kind of answer per student (see `slot`).
     """
 
     class Spec(Strict):
@@ -182,7 +183,11 @@ class ShapesValue(Strict):
         max_size: int = Field(6, ge=2, le=64)
         """Largest size of a dimension."""
         compatible: float = Field(0.6, ge=0, le=1)
-        """Probability that the shapes broadcast together (otherwise one size clashes)."""
+        """Probability that the shapes broadcast together (otherwise one size clashes); not used with `slot`."""
+        slot: int | None = Field(None, ge=0)
+        """This question's place in the student's deal of answer kinds: questions with slots 0, 1,
+        2, ... get "error", one of the inputs' shapes and a new shape in turn, in an order shuffled
+        per student, so a student never gets one kind much more often than the others."""
 
     shapes: Spec
     """How to draw them."""

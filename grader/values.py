@@ -62,10 +62,11 @@ def case_args(case: Case, *, seed: int, student: str | None) -> dict[str, Any]:
         specs.update(case.variant)
     rng = random.Random(seed)
     gen = torch.Generator().manual_seed(seed)
-    return {name: build(spec, rng, gen) for name, spec in specs.items()}
+    return {name: build(spec, rng, gen, student or "") for name, spec in specs.items()}
 
 
-def build(spec: Any, rng: random.Random, gen: torch.Generator) -> Any:
+def build(spec: Any, rng: random.Random, gen: torch.Generator, student: str = "") -> Any:
+    """One argument's value; `student` deals the kinds of broadcasting answers (see random_shapes)."""
     if isinstance(spec, TensorValue):
         dtype = dtype_of(spec.dtype) if spec.dtype else None
         t = torch.tensor(spec.tensor, dtype=dtype)
@@ -82,7 +83,7 @@ def build(spec: Any, rng: random.Random, gen: torch.Generator) -> Any:
         return t.requires_grad_(True) if spec.requires_grad else t
     if isinstance(spec, NumpyValue):
         if isinstance(spec.numpy, RandomValue):
-            return {NUMPY: build(spec.numpy, rng, gen)}
+            return {NUMPY: build(spec.numpy, rng, gen, student)}
         import numpy as np
 
         return {NUMPY: torch.from_numpy(np.array(spec.numpy, dtype=spec.dtype))}
@@ -96,9 +97,9 @@ def build(spec: Any, rng: random.Random, gen: torch.Generator) -> Any:
     if isinstance(spec, ChoiceValue):
         return rng.choice(spec.choice)
     if isinstance(spec, ShapesValue):
-        return random_shapes(spec.shapes, rng)
+        return random_shapes(spec.shapes, rng, student)
     if isinstance(spec, FormatValue):
-        return spec.format.format(**{name: build(v, rng, gen) for name, v in spec.with_.items()})
+        return spec.format.format(**{name: build(v, rng, gen, student) for name, v in spec.with_.items()})
     return spec
 
 
@@ -112,8 +113,50 @@ def _dim(spec: int | RandintValue | ChoiceValue, rng: random.Random) -> int:
     return value
 
 
-def random_shapes(spec: ShapesValue.Spec, rng: random.Random) -> list[list[int]]:
-    """`count` shapes that broadcast together (with probability `compatible`) or clash."""
+ANSWER_KINDS = ("error", "input", "new")
+"""What a broadcasting question's answer can be: "error", the shape of one of the inputs,
+or a new shape that none of the inputs has."""
+
+
+def answer_kind(shapes: list[list[int]]) -> str:
+    """Which of ANSWER_KINDS the shapes broadcast to."""
+    try:
+        result = list(torch.broadcast_shapes(*(tuple(s) for s in shapes)))
+    except RuntimeError:
+        return "error"
+    return "input" if result in shapes else "new"
+
+
+def dealt_kind(student: str, slot: int) -> str:
+    """The kind of answer of question `slot` in `student`'s deal: the three kinds in an order
+    shuffled per student, repeated, so that no kind comes up more than ceil(n / 3) times in
+    n questions, and each comes up equally often over a class."""
+    order = list(ANSWER_KINDS)
+    random.Random(f"deal:{student}").shuffle(order)
+    return order[slot % len(order)]
+
+
+def random_shapes(spec: ShapesValue.Spec, rng: random.Random, student: str = "") -> list[list[int]]:
+    """`count` distinct shapes, each within the spec's bounds, whose broadcast answer is of the
+    dealt kind (with `slot`), or else "error" with probability 1 - `compatible` and otherwise
+    one of the inputs or a new shape, half and half."""
+    can_clash = spec.max_size >= 3  # sizes 1 and 2 always broadcast
+    if spec.slot is not None:
+        kind = dealt_kind(student, spec.slot)
+    else:
+        kind = "error" if rng.random() >= spec.compatible else rng.choice(ANSWER_KINDS[1:])
+    if kind == "error" and not can_clash:
+        kind = rng.choice(ANSWER_KINDS[1:])
+    shapes = _draw_shapes(spec, rng, kind)
+    for _ in range(500):  # a few tries at most for any spec the schema allows
+        distinct = len({tuple(s) for s in shapes}) == len(shapes)
+        if distinct and answer_kind(shapes) == kind:
+            break
+        shapes = _draw_shapes(spec, rng, kind)
+    return shapes
+
+
+def _draw_shapes(spec: ShapesValue.Spec, rng: random.Random, kind: str) -> list[list[int]]:
     lo, hi = spec.ndim
     result_ndim = rng.randint(max(1, lo), max(1, lo, hi))
     target = [rng.randint(2, spec.max_size) for _ in range(result_ndim)]
@@ -122,8 +165,10 @@ def random_shapes(spec: ShapesValue.Spec, rng: random.Random) -> list[list[int]]
         ndim = rng.randint(max(1, min(lo, result_ndim)), result_ndim)
         dims = target[result_ndim - ndim:]
         shapes.append([d if rng.random() < 0.5 else 1 for d in dims])
-    if rng.random() >= spec.compatible:
-        # make one trailing-aligned dimension clash: two sizes > 1 that differ
+    if kind == "input":
+        shapes[rng.randrange(spec.count)] = list(target)
+    if kind == "error":
+        # make one trailing-aligned dimension clash: two sizes > 1 that differ, both within max_size
         which = rng.randrange(spec.count)
         shape = shapes[which]
         pos = rng.randrange(len(shape))
@@ -137,8 +182,7 @@ def random_shapes(spec: ShapesValue.Spec, rng: random.Random) -> list[list[int]]
         other_dim = others[0][len(others[0]) - axis_from_end]
         if other_dim == 1:
             others[0][len(others[0]) - axis_from_end] = other_dim = rng.randint(2, spec.max_size)
-        choices = [v for v in range(2, spec.max_size + 2) if v != other_dim]
-        shape[pos] = rng.choice(choices)
+        shape[pos] = rng.choice([v for v in range(2, spec.max_size + 1) if v != other_dim])
     return shapes
 
 

@@ -97,7 +97,8 @@ def test_committed_schemas_and_reference_are_up_to_date() -> None:
 
 def test_every_exercise_file_points_editors_at_the_schema() -> None:
     line = "# yaml-language-server: $schema=../docs/schema/exercise.schema.json"
-    for ex_id in CourseDir.open(ROOT).exercise_ids[4:]:
+    fixed = {"exercise1", "exercise2", "exercise3", "exercise4"}  # the contract's four, kept as they were
+    for ex_id in [e for e in CourseDir.open(ROOT).exercise_ids if e not in fixed]:
         assert (ROOT / "exercises" / f"{ex_id}.yaml").read_text().splitlines()[0] == line, ex_id
     assert (ROOT / "course.yaml").read_text().startswith("# yaml-language-server: $schema=docs/schema/")
 
@@ -176,6 +177,9 @@ LOOSE = EXERCISE_TEMPLATE.format(schema_line="", title="t", ex_id="x").replace("
                                                                               "    points: 1\n    rtol: 1.0\n")
 STALE = EXERCISE_TEMPLATE.format(schema_line="", title="t", ex_id="x").replace(
     "    points: 1\n", "    points: 1\n    probes_exempt: {constant: a constant is right here}\n")
+QUOTING_HINT = EXERCISE_TEMPLATE.format(schema_line="", title="t", ex_id="x").replace(
+    "A first nudge, shown by `grade hint x`.", "Write return torch.mul(x,  2.0) and you are done.")
+MUL_SOLUTION = SOLUTION_TEMPLATE.format(ex_id="x", title="t").replace("return 2 * x", "return torch.mul(x, 2.0)")
 VARIANT_BREAKS = EXERCISE_TEMPLATE.format(schema_line="", title="t", ex_id="x").replace(
     "shape: [{randint: [1, 6]}, 4]", "shape: [5]")
 
@@ -185,6 +189,9 @@ VARIANT_BREAKS = EXERCISE_TEMPLATE.format(schema_line="", title="t", ex_id="x").
                          "with the reference solution"),
     (ONE_HINT, None, "exercise1.yaml:13: tasks[0].hints: double has 1 hint(s); write at least 2"),
     (DUPLICATE, None, "tasks[0] and tasks[1] are both named 'double'"),
+    (QUOTING_HINT, MUL_SOLUTION, "exercise1.yaml:14: tasks[0].hints[0]: the first hint of double quotes the reference "
+                                 "solution (torch.mul(x,2.0)); start from the idea, then the approach, and keep code "
+                                 "for a later hint"),
     (None, CPU_ONLY, "double does not get full marks: [exception] on meta"),
     (QUIZ, "def same(x):\n    return x\n", "the unedited stub scores 1 (tasks: q1); it must score 0"),
     (VARIANT_BREAKS, SOLUTION_TEMPLATE.format(ex_id="x", title="t").replace("return 2 * x", "return 2 * x.view(-1, 4)"),
@@ -200,9 +207,9 @@ VARIANT_BREAKS = EXERCISE_TEMPLATE.format(schema_line="", title="t", ex_id="x").
     (None, "import torch\n\ndef double(x):\n    return (2 * x).numpy()\n",
      "solutions/exercise1.py: the reference double returns a numpy.ndarray, not a tensor; return "
      "torch.from_numpy(...) of it on case 1 of task double"),
-], ids=["expected disagrees", "one hint", "duplicate task names", "fails on a device", "stub scores",
-        "variant breaks the reference", "probe input passes", "probe zeros passes", "stale probe exemption",
-        "reference returns inf", "reference returns an ndarray"])
+], ids=["expected disagrees", "one hint", "duplicate task names", "first hint quotes the reference",
+        "fails on a device", "stub scores", "variant breaks the reference", "probe input passes", "probe zeros passes",
+        "stale probe exemption", "reference returns inf", "reference returns an ndarray"])
 def test_check_reports(tiny: CourseDir, yaml_text: str | None, solution: str | None, message: str) -> None:
     write_exercise(tiny.root, "exercise1", yaml_text, solution)
     problems = check_exercise(CourseDir.open(tiny.root), "exercise1", ("cpu", "meta")).problems

@@ -89,6 +89,30 @@ def test_hints_come_one_at_a_time(tmp_path: Path) -> None:
     assert two.stdout == f"Hint 2/{len(hints)} for exercise3 cube_grad:\n{hints[1]}\n"
 
 
+def test_hint_after_full_marks_says_so_and_all_shows_the_hints_again(tmp_path: Path) -> None:
+    from grader.grading import reference_submission
+
+    ws = tmp_path / "workspace"
+    ws.mkdir()
+    hints = CourseDir.open(ROOT).exercise("exercise3").tasks[0].hints
+    one = run_grade("hint", "exercise3", "--workspace", str(ws))
+    two = run_grade("hint", "exercise3", "--workspace", str(ws))
+    assert (one.returncode, two.returncode) == (0, 0)
+    (ws / "exercise3.py").write_text(reference_submission(CourseDir.open(ROOT), "exercise3"))
+    graded = run_grade("exercise3", "--workspace", str(ws), "--devices", "cpu", env={"GRADER_ISOLATION": "process"})
+    assert graded.returncode == 0, graded.stdout + graded.stderr
+    after = run_grade("hint", "exercise3", "--workspace", str(ws))
+    assert after.stdout == ("exercise3: full marks at your last grading, every task passed; no hint needed. "
+                            "`grade hint exercise3 --all` shows the hints you have seen, "
+                            "`grade hint exercise3 --task NAME` the next one of a task.\n")
+    again = run_grade("hint", "exercise3", "--all", "--workspace", str(ws))
+    assert again.stdout == (f"Hint 1/{len(hints)} for exercise3 cube_grad:\n{hints[0]}\n\n"
+                            f"Hint 2/{len(hints)} for exercise3 cube_grad:\n{hints[1]}\n")
+    none = run_grade("hint", "exercise3", "--all", "--task", "cube_second_grad", "--workspace", str(ws))
+    assert none.stdout == ("No hints shown yet for exercise3 cube_second_grad; `grade hint exercise3` shows the "
+                           "next one.\n")
+
+
 def test_render_writes_every_stub_and_student_variants_differ(tmp_path: Path) -> None:
     course = CourseDir.open(ROOT)
     plain = run_grade("render", "--out", str(tmp_path / "stubs"))

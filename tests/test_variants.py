@@ -102,7 +102,9 @@ def test_a_neighbours_quiz_answers_score_low(ex_id: str) -> None:
 
 
 def test_render_and_grade_with_a_student_id(tmp_path: Any) -> None:
-    """The CLI round trip: alice's stub holds alice's questions; alice's answers graded as bob lose points."""
+    """The CLI round trip: alice's stub holds alice's questions and says so; her answers score full
+    marks as alice, and graded as bob (or without an id) they are refused with the reason, never
+    marked wrong."""
     out = tmp_path / "stubs"
     proc = run_grade("render", "--student", "alice", "--out", str(out), env=PROCESS_MODE)
     assert proc.returncode == 0, proc.stderr
@@ -112,8 +114,65 @@ def test_render_and_grade_with_a_student_id(tmp_path: Any) -> None:
     workspace = tmp_path / "workspace"
     workspace.mkdir()
     answers = reference_submission(COURSE, "exercise13", GradeOptions(student="alice"))
-    (workspace / "exercise13.py").write_text(answers)
-    proc = run_grade("exercise13", "--student", "bob", "--workspace", str(workspace), "--format", "json",
+    target = workspace / "exercise13.py"
+    target.write_text(answers)
+    proc = run_grade("exercise13", "--student", "alice", "--workspace", str(workspace), "--format", "json",
                      env=PROCESS_MODE)
-    report = json.loads(proc.stdout)
-    assert proc.returncode == 1 and report["score"] <= 4, report["score"]
+    assert proc.returncode == 0, proc.stderr
+    proc = run_grade("exercise13", "--student", "bob", "--workspace", str(workspace), env=PROCESS_MODE)
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr == (f"error: {target} holds the questions of alice's variant, not bob's: grade it with "
+                           "`grade exercise13 --student alice`, or rename it and run `grade render --student bob` "
+                           "for bob's questions\n")
+    proc = run_grade("exercise13", "--workspace", str(workspace), env=PROCESS_MODE)
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr == (f"error: {target} holds the questions of alice's variant (see its line '# Variant for "
+                           "student: alice'): grade it with `grade exercise13 --student alice`\n")
+
+
+def test_the_common_stub_graded_with_an_id_is_refused_and_render_names_what_it_kept(tmp_path: Any) -> None:
+    workspace = tmp_path / "workspace"
+    proc = run_grade("render", "--workspace", str(workspace), env=PROCESS_MODE)
+    assert proc.returncode == 0, proc.stderr
+    target = workspace / "exercise2.py"
+    target.write_text(target.read_text().replace("q1 = ...", "q1 = (5, 6, 4, 3, 7, 2)"))
+    proc = run_grade("exercise2", "--student", "alice", "--workspace", str(workspace), env=PROCESS_MODE)
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr == (f"error: {target} holds the common questions, not alice's variant, so right answers "
+                           "would be marked wrong: rename it (your answers stay in it) and run `grade render "
+                           "--student alice` to get your own questions, or grade this file without --student\n")
+    (workspace / "exercise13.py").unlink()
+    proc = run_grade("render", "--student", "alice", "--workspace", str(workspace), env=PROCESS_MODE)
+    assert proc.returncode == 0, proc.stderr
+    assert f"wrote {workspace / 'exercise13.py'}\n" in proc.stdout
+    kept = proc.stdout.split(f"kept {len(COURSE.exercise_ids) - 1} existing file(s) in {workspace}:\n")[1]
+    assert "  exercise2.py (the common questions, not alice's questions: rename it and render again)\n" in kept
+    assert "  exercise3.py\n" in kept  # no drawn questions: nothing to say
+    assert "Variant for student: alice" in (workspace / "exercise13.py").read_text()
+
+
+def test_broadcasting_answers_are_dealt_evenly() -> None:
+    """Exercise 2's drawn questions: each student gets at most 2 answers of one kind (error, one of
+    the inputs, a new shape) in 5, never two identical input shapes, no size beyond the bounds."""
+    from grader.schema import ShapesValue
+    from grader.values import answer_kind
+
+    exercise = COURSE.exercise("exercise2")
+    specs = {t.name: v.shapes for t in exercise.tasks for v in t.cases[0].variant.values()
+             if isinstance(v, ShapesValue)}
+    totals = {"error": 0, "input": 0, "new": 0}
+    for i in range(150):
+        own = dict.fromkeys(totals, 0)
+        for p in plan(COURSE, "exercise2", exercise, GradeOptions(devices=("cpu",), student=f"s{i}")):
+            spec = specs.get(p.task.name)
+            if spec is None:
+                continue
+            shapes = p.cases[0]["shapes"]
+            assert len({tuple(s) for s in shapes}) == len(shapes), shapes
+            assert all(spec.ndim[0] <= len(s) <= spec.ndim[1] and max(s) <= spec.max_size for s in shapes), shapes
+            own[answer_kind(shapes)] += 1
+        assert max(own.values()) <= 2, own
+        for k, n in own.items():
+            totals[k] += n
+    assert all(0.28 <= n / 750 <= 0.39 for n in totals.values()), totals
+    assert "wrong" not in exercise.tasks[4].doc  # q5 does not give its answer away
