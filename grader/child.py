@@ -420,10 +420,7 @@ def main(job: dict[str, Any], result_fd: int) -> NoReturn:
             if index < job.get("start_task", 0):
                 continue
             channel.send({"event": "start", "task": index})
-            if task["kind"] == "answer":
-                result = _run_answer_task(module, task)
-            else:
-                result = _run_function_task(module, task, filename)
+            result = _run_function_task(module, task, filename)  # answers are read by the parent
             channel.send({"event": "done", "task": index, "result": result})
         channel.send({"event": "finished"})
     except _BaseException as exc:  # noqa: BLE001 - report, never raise out of the child

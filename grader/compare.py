@@ -32,6 +32,8 @@ TAMPER = "tampering"
 MODIFIES = "changes in place"
 GRAD_FLAGS = "requires_grad / is_leaf"
 ANSWER = "answer"
+UNWRITTEN = "unwritten"
+"""The `kind` of a quiz answer that the source computes instead of writing (see answers.py)."""
 
 _DEFAULT_TOL = {
     torch.float16: (1e-3, 1e-5),
@@ -206,6 +208,8 @@ def normalize_answer(got: Any) -> tuple[Any, str]:
     if not isinstance(got, dict):
         return None, "the grader could not read your answer"
     kind, value = got.get("kind"), got.get("value")
+    if kind == UNWRITTEN:
+        return None, f"line {got.get('line')} computes your answer; write the answer itself, e.g. (2, 3)"
     if kind == "py" and isinstance(value, str):
         text = value.strip().strip("'\"").lower()
         if text == "error":
@@ -214,7 +218,10 @@ def normalize_answer(got: Any) -> tuple[Any, str]:
             return None, f"{value!r} is a string; write the shape without quotes, as a tuple like (2, 3)"
         return None, f"{value!r} is not an answer; write a tuple like (2, 3), or the string \"error\" spelt exactly so"
     if kind == "py" and isinstance(value, int) and not isinstance(value, bool):
-        return (value,), ""
+        return None, (f"{value} is a number, not a shape: ({value}) is just {value} in Python; a 1-d shape needs "
+                      f"a trailing comma, ({value},)")
+    if kind == "seq" and got.get("type") == "list":
+        return None, "write the shape as a tuple, in round brackets like (2, 3), not as a list"
     if kind == "seq" and isinstance(got.get("items"), list):
         dims = []
         for item in got["items"]:
@@ -263,6 +270,9 @@ def normalize_value_answer(got: Any) -> tuple[Any, str]:
     if not isinstance(got, dict):
         return None, "the grader could not read your answer"
     kind, value = got.get("kind"), got.get("value")
+    if kind == UNWRITTEN:
+        return None, (f"line {got.get('line')} computes your answer; write the answer itself, "
+                      "e.g. \"float32\" or (2, 3)")
     if kind == "dtype" and isinstance(value, str):
         return value, ""
     if kind == "py" and isinstance(value, (str, int, float, bool)):

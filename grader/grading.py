@@ -19,6 +19,7 @@ from typing import Any
 import torch
 
 from grader import runner
+from grader.answers import read_answers
 from grader.compare import CaseRef, TaskSpec, Tolerance, grad_flags, judge_task
 from grader.course import CourseDir
 from grader.errors import GraderError, UsageError
@@ -256,7 +257,10 @@ def grade_source(course: CourseDir, ex_id: str, source: str, filename: str,
     started = time.monotonic()
     exercise = course.exercise(ex_id)
     planned = plan(course, ex_id, exercise, opts)
-    job = build_job(planned, source, filename)
+    # quiz answers are read from the source here; only the functions run in the child
+    answers = read_answers(source, [p.task.name for p in planned if p.task.kind == "answer"])
+    called = [p for p in planned if p.task.kind != "answer"]
+    job = build_job(called, source, filename)
     key = _reference_key(course, ex_id, opts)
     cached = _REFERENCES.get(key)
     refs: dict[int, list[CaseRef]] = cached if cached is not None else {}
@@ -267,10 +271,15 @@ def grade_source(course: CourseDir, ex_id: str, source: str, filename: str,
             refs[i] = references(solution, p, ex_id)
         _remember_references(key, refs)
 
-    outcome = runner.run(job, limits_for(course, planned), launcher,
+    outcome = runner.run(job, limits_for(course, called), launcher,
                          while_waiting=None if cached is not None else compute_references)
+    if cached is None and len(refs) < len(planned):  # no child started (a quiz only)
+        compute_references()
+    child_runs = iter(outcome.tasks)
+    runs = [runner.TaskRun("done", answers[p.task.name]) if p.task.kind == "answer" else next(child_runs)
+            for p in planned]
     results = []
-    for i, (p, run) in enumerate(zip(planned, outcome.tasks, strict=True)):
+    for i, (p, run) in enumerate(zip(planned, runs, strict=True)):
         if run.status in ("import_error", "import_timeout") or (run.status == "crashed" and run.result is None
                                                               and outcome.import_exception is not None):
             status = "timeout" if run.status == "import_timeout" else "error"
