@@ -305,16 +305,22 @@ def compare_value_answer(expected: Any, got: Any, wrong: str | None = None) -> V
 
 
 def check_call(record: dict[str, Any], *, rules: dict[str, Any]) -> Verdict:
-    """The rules observed during a call: tampering, autograd, forbidden calls."""
+    """The rules observed during a call: tampering, forbidden calls (autograd: `check_autograd`,
+    after the values, so that a wrong result is told about its values first)."""
     if record.get("tampered"):
         return Verdict.fail(TAMPER, str(record["tampered"]))
-    if rules.get("autograd") and record.get("autograd") is not True:
-        return Verdict.fail(AUTOGRAD, rules["autograd"])
     forbidden = record.get("forbidden") or []
     if rules.get("forbid") and forbidden:
         # one call often matches several listed names (F.linear is also aten::linear): name the first
         first = next((f for f in forbidden if isinstance(f, str)), "a forbidden function")
         return Verdict.fail(FORBIDDEN, f"{first} was called; {rules['forbid']}")
+    return PASS
+
+
+def check_autograd(record: dict[str, Any], *, rules: dict[str, Any]) -> Verdict:
+    """The result is what the autograd engine produced for the input (the child's evidence)."""
+    if rules.get("autograd") and record.get("autograd") is not True:
+        return Verdict.fail(AUTOGRAD, rules["autograd"])
     return PASS
 
 
@@ -443,6 +449,9 @@ def judge_case(spec: TaskSpec, ref: CaseRef, record: Any, device: str) -> Verdic
     out_device = spec.result_device or device
     verdict = compare_value(ref.expected, record.get("output"), device=out_device, check_values=check_values,
                             tol=spec.tol)
+    if not verdict.ok:
+        return verdict
+    verdict = check_autograd(record, rules=spec.rules)
     if not verdict.ok:
         return verdict
     after = record.get("inputs_after")

@@ -24,7 +24,8 @@ from grader.compare import CaseRef, TaskSpec, Tolerance, grad_flags, judge_task
 from grader.course import CourseDir
 from grader.errors import GraderError, UsageError
 from grader.results import ExerciseReport, TaskResult
-from grader.schema import Exercise, ForbidCalls, GradientsFlow, RequireAutograd, Task
+from grader.rules import forbidden_ops
+from grader.schema import Exercise, ForbidCalls, GradientsFlow, RequireAutograd, StayInTorch, Task
 from grader.values import DEVICE, case_args, describe, is_numpy_marker, numpy_of, seed_for
 
 ALL_DEVICES = ("cpu", "cuda", "mps", "meta")
@@ -104,6 +105,16 @@ def task_devices(task: Task, selected: tuple[str, ...]) -> list[str]:
     return allowed or ["cpu"]
 
 
+def _float_tensor_args(task: Task) -> list[str]:
+    """The arguments that are floating-point tensors in every case (gradients can reach them)."""
+    names: list[str] | None = None
+    for case in task.cases:
+        built = case_args(case, seed=0, student=None)
+        here = [k for k, v in built.items() if isinstance(v, torch.Tensor) and v.is_floating_point()]
+        names = here if names is None else [n for n in names if n in here]
+    return names or []
+
+
 def plan(course: CourseDir, ex_id: str, exercise: Exercise, opts: GradeOptions) -> list[PlannedTask]:
     selected = opts.devices or available_devices()
     default_timeout = course.course.defaults.timeout
@@ -121,7 +132,10 @@ def plan(course: CourseDir, ex_id: str, exercise: Exercise, opts: GradeOptions) 
                 rules.setdefault("forbid_calls", []).extend(rule.calls)
             elif isinstance(rule, GradientsFlow):
                 rules["gradients"] = rule.feedback
-                grads_to = list(rule.to)
+                grads_to = list(dict.fromkeys([*grads_to, *rule.to]))
+            elif isinstance(rule, StayInTorch):
+                rules["gradients"] = rule.feedback
+                grads_to = list(dict.fromkeys([*grads_to, *_float_tensor_args(task)]))
         values_on = [d for d in devices if d != "meta" and (task.values_on is None or d in task.values_on)]
         spec = TaskSpec(
             name=task.name, kind=task.kind, points=task.points, devices=devices, values_on=values_on,
@@ -153,6 +167,7 @@ def build_job(planned: list[PlannedTask], source: str, filename: str) -> dict[st
                 "repeat_on": [d for d in p.spec.devices if p.spec.repeats_on(d)],
                 "autograd": "autograd" in p.spec.rules,
                 "forbid": p.spec.rules.get("forbid_calls", []), "grads_to": p.spec.grads_to,
+                "forbid_ops": forbidden_ops(p.spec.rules.get("forbid_calls", [])),
             }
             for p in planned
         ],

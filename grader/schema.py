@@ -219,8 +219,11 @@ Value = Annotated[
 # ---------------------------------------------------------------- rules
 
 class RequireAutograd(Strict):
-    """The function must run a backward pass (`backward`, `torch.autograd.grad`,
-    `torch.func`); observed at torch's dispatcher while the student's code runs."""
+    """The function's result must be a gradient the autograd engine produced, during the
+    call, for a leaf (or `inputs=` tensor) holding the values of one of its tensor
+    arguments: by `backward()`, `torch.autograd.grad` or `torch.func` (which uses it).
+    A second derivative counts when the engine produced it for the input, whatever the
+    differentiated scalar was (`create_graph=True` makes a first gradient such a scalar)."""
 
     kind: Literal["require_autograd"]
     """Names the rule."""
@@ -229,13 +232,18 @@ class RequireAutograd(Strict):
 
 
 class ForbidCalls(Strict):
-    """Calls that may not happen inside the function, however they are reached
-    (aliases, getattr, importlib, torch.ops, nn modules that call them)."""
+    """Calls that may not happen inside the function, however they are reached: seen at
+    torch's dispatcher, in every thread, TorchScript, custom ops and autograd.Function.
+    One entry covers its aten op's whole family, read from torch's operator registry:
+    every overload (`out=` variants), the in-place form (`clamp_`), private and foreach
+    kernels (`_stack`, `_foreach_clamp_min`), the one-sided `_min`/`_max` variants, and
+    any alias or function that runs the op (`torch.clip`, `F.hardtanh` run `aten::clamp`)."""
 
     kind: Literal["forbid_calls"]
     """Names the rule."""
     calls: list[str] = Field(min_length=1)
-    """Dotted names, e.g. `torch.nn.functional.linear`, `torch.Tensor.clamp` or `torch.ops.aten.linear`."""
+    """Dotted names of torch functions that run an aten op, e.g. `torch.nn.functional.linear`,
+    `torch.Tensor.clamp` or `torch.ops.aten.linear`."""
     feedback: str
     """What the student reads after a forbidden call (say what to use instead)."""
 
@@ -252,7 +260,19 @@ class GradientsFlow(Strict):
     """What the student reads when no gradient (or a wrong one) reaches an argument."""
 
 
-Rule = Annotated[RequireAutograd | ForbidCalls | GradientsFlow, Field(discriminator="kind")]
+class StayInTorch(Strict):
+    """The computation must stay in torch: no NumPy (or other array library) computing on the
+    inputs' data. Checked as gradients: the output's sum must carry to every floating-point
+    tensor argument the same gradients as the reference's (a result made elsewhere and
+    wrapped into a tensor carries none)."""
+
+    kind: Literal["stay_in_torch"]
+    """Names the rule."""
+    feedback: str = "stay in torch: compute the result with torch operations on the given tensors (no .numpy())"
+    """What the student reads when the result did not come out of torch's operations."""
+
+
+Rule = Annotated[RequireAutograd | ForbidCalls | GradientsFlow | StayInTorch, Field(discriminator="kind")]
 
 
 # ---------------------------------------------------------------- cases, tasks
