@@ -51,16 +51,22 @@ def _literal(node: ast.expr) -> Any:
         raise _NotLiteral(type(node).__name__) from None
 
 
-def _stored_names(node: ast.AST) -> set[str]:
-    """Names a statement binds anywhere inside it (loops, `with`, nested blocks, imports)."""
+def _stored_names(node: ast.AST, into_functions: bool = False) -> set[str]:
+    """Names a statement binds in the module's namespace (loops, `with`, nested blocks, imports;
+    a function's or class's own body only with `into_functions`)."""
     names: set[str] = set()
-    for sub in ast.walk(node):
+    todo = [node]
+    while todo:
+        sub = todo.pop()
         if isinstance(sub, ast.Name) and isinstance(sub.ctx, (ast.Store, ast.Del)):
             names.add(sub.id)
         elif isinstance(sub, ast.alias):
             names.add((sub.asname or sub.name).split(".")[0])
-        elif isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(sub.name)
+        elif isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            names.add(getattr(sub, "name", ""))
+            if not into_functions:
+                continue
+        todo.extend(ast.iter_child_nodes(sub))
     return names
 
 
@@ -108,7 +114,7 @@ def read_answers(source: str, names: list[str]) -> dict[str, dict[str, Any]]:
     results: dict[str, dict[str, Any]] = {}
     for name in names:
         if name not in found:
-            nested = any(name in _stored_names(stmt) for stmt in tree.body)
+            nested = any(name in _stored_names(stmt, into_functions=True) for stmt in tree.body)
             results[name] = {"missing": f"{name} is not defined in your file" + (
                 f"; write `{name} = ...` at the top level of the file, not inside a block" if nested else "")}
             continue

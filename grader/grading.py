@@ -25,6 +25,7 @@ from grader.course import CourseDir
 from grader.errors import GraderError, UsageError
 from grader.results import ExerciseReport, TaskResult
 from grader.rules import forbidden_ops
+from grader.scan import scan
 from grader.schema import Exercise, ForbidCalls, GradientsFlow, RequireAutograd, StayInTorch, Task
 from grader.values import DEVICE, case_args, describe, is_numpy_marker, numpy_of, seed_for
 
@@ -306,7 +307,8 @@ def grade_source(course: CourseDir, ex_id: str, source: str, filename: str,
         results.append(TaskResult(p.task.name, score, p.task.points, judgement.status, judgement.feedback,
                                   judgement.devices))
     return ExerciseReport(exercise=ex_id, title=exercise.title, tasks=tuple(results), output=outcome.output,
-                          isolation=outcome.isolation, seconds=time.monotonic() - started, student=opts.student)
+                          isolation=outcome.isolation, seconds=time.monotonic() - started, student=opts.student,
+                          flags=scan(source))
 
 
 def grade_file(course: CourseDir, ex_id: str, path: Path, opts: GradeOptions = GradeOptions(),

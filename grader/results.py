@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from grader.scan import Flag
+
 REPORT_VERSION = 1
 STATUSES = ("passed", "failed", "error", "timeout")
 
@@ -33,6 +35,8 @@ class ExerciseReport:
     isolation: str = "process"
     seconds: float = 0.0
     student: str | None = None
+    flags: tuple[Flag, ...] = ()
+    """Constructs in the source that reach into the interpreter or the grader (scan.py); no points."""
 
     @property
     def score(self) -> float:
@@ -53,6 +57,8 @@ class ExerciseReport:
             "tasks": [t.to_json() for t in self.tasks],
             "output": self.output, "isolation": self.isolation, "time_s": round(self.seconds, 3),
         }
+        if self.flags:
+            data["flags"] = [f.to_json() for f in self.flags]
         if self.student is not None:
             data["student"] = self.student
         return data

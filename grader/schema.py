@@ -339,8 +339,10 @@ class Task(Strict):
     """Returned tensors must be on this device whatever device is checked (e.g. `cpu` for a
     function that brings results back to the host); default: the device being checked."""
     answer_form: Literal["shape", "value"] = "shape"
-    """For answer tasks: `shape` takes a tuple of sizes or the string "error"; `value` takes any
-    plain value (text, number, bool, tuple, a dtype such as torch.float32 or "float32")."""
+    """For answer tasks: `shape` takes a tuple of sizes (or `torch.Size([...])`) or the string "error";
+    `value` takes any plain value (text, number, bool, tuple, a dtype such as torch.float32 or
+    "float32"). Either way the answer is the literal the file assigns at the top level, read from
+    the source (`ast.literal_eval`), never computed by running it."""
     wrong_answer: str | None = None
     """For answer tasks: the feedback after a well-formed but wrong answer."""
     rules: list[Rule] = []

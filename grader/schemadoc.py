@@ -61,7 +61,8 @@ def json_text(kind: str | None) -> str:
 _SECTIONS: list[tuple[str, list[type[BaseModel]]]] = [
     ("course.yaml", [schema.Course, schema.Defaults]),
     ("Exercise files", [schema.Exercise, schema.Task, schema.Case]),
-    ("Rules (`rules:` of a task)", [schema.RequireAutograd, schema.ForbidCalls, schema.GradientsFlow]),
+    ("Rules (`rules:` of a task)", [schema.RequireAutograd, schema.ForbidCalls, schema.GradientsFlow,
+                                    schema.StayInTorch]),
     ("Argument values (`args:`, `variant:` of a case)", [
         schema.TensorValue, schema.RandomValue, schema.NumpyValue, schema.DTypeValue, schema.DeviceValue,
         schema.RandintValue, schema.ChoiceValue, schema.FormatValue, schema.ShapesValue, schema.ShapesValue.Spec,
@@ -71,7 +72,7 @@ _SECTIONS: list[tuple[str, list[type[BaseModel]]]] = [
 _TITLES = {
     "Course": "course.yaml", "Defaults": "defaults", "Exercise": "exercise file", "Task": "task",
     "Case": "case", "RequireAutograd": "kind: require_autograd", "ForbidCalls": "kind: forbid_calls",
-    "GradientsFlow": "kind: gradients_flow", "TensorValue": "tensor: a literal tensor",
+    "GradientsFlow": "kind: gradients_flow", "StayInTorch": "kind: stay_in_torch", "TensorValue": "tensor: a literal tensor",
     "RandomValue": "random: a seeded random tensor", "NumpyValue": "numpy: a NumPy array",
     "DTypeValue": "dtype: a torch.dtype", "DeviceValue": "device: the device being checked",
     "RandintValue": "randint: a whole number drawn per student", "ChoiceValue": "choice: one of several values",

@@ -2,15 +2,15 @@
 module, cached reference results, the grader's job description, then uses any
 reference function it finds.
 
-Expected (sandbox): nothing is found: the sandbox's warm process never loads a
-solution or computes a reference (the grader does that in its own process);
-0 points. (In process mode the child is a copy of the grader's memory: not
+Expected: 0 points. Object enumeration (gc.get_objects) is refused in graded code,
+so the file does not load; and the sandbox's warm process never loads a solution or
+computes a reference (the grader does that in its own process). (In process mode the child is a copy of the grader's memory: not
 defended there.)
 
 exercise: exercise3
 score: 0
-status: cube_grad=failed cube_second_grad=failed
-output: nothing in memory
+status: cube_grad=error cube_second_grad=error
+feedback: cube_grad ~ gc.get_objects is not allowed
 needs: sandbox
 """
 
