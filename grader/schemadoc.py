@@ -72,7 +72,8 @@ _SECTIONS: list[tuple[str, list[type[BaseModel]]]] = [
 _TITLES = {
     "Course": "course.yaml", "Defaults": "defaults", "Exercise": "exercise file", "Task": "task",
     "Case": "case", "RequireAutograd": "kind: require_autograd", "ForbidCalls": "kind: forbid_calls",
-    "GradientsFlow": "kind: gradients_flow", "StayInTorch": "kind: stay_in_torch", "TensorValue": "tensor: a literal tensor",
+    "GradientsFlow": "kind: gradients_flow", "StayInTorch": "kind: stay_in_torch",
+    "TensorValue": "tensor: a literal tensor",
     "RandomValue": "random: a seeded random tensor", "NumpyValue": "numpy: a NumPy array",
     "DTypeValue": "dtype: a torch.dtype", "DeviceValue": "device: the device being checked",
     "RandintValue": "randint: a whole number drawn per student", "ChoiceValue": "choice: one of several values",
