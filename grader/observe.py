@@ -20,11 +20,16 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Generator
 from typing import Any
 
 import torch
+
+os.environ.setdefault("KINETO_LOG_LEVEL", "6")
+"""Read when the profiler first starts: keeps Kineto's `profiler_start`/`profiler_stop` lines
+out of the submission's output (and the grader's stderr)."""
 
 _PROFILER_CONTROLS = ("_enable_profiler", "_disable_profiler", "_prepare_profiler", "_enable_profiler_legacy",
                       "_disable_profiler_legacy", "_toggle_collection_dynamic", "_clear_callbacks",
