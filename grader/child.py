@@ -284,6 +284,11 @@ class Guards:
         Variable._execution_engine = self.engine  # type: ignore[assignment]
 
 
+_KEPT: list[Any] = []
+"""What the submission returned or was given, kept for the child's life: dropping it on the
+harness's thread would run the student's `__del__` there, outside the audit hook."""
+
+
 def _tensors(value: Any) -> list[Any] | None:
     """The tensors of a result (a tensor, or a tuple or list of them), or None."""
     if _type(value) is _Tensor:
@@ -320,6 +325,7 @@ def _call(fn: Any, args: dict[str, Any], task: dict[str, Any], filename: str, gu
         except _BaseException:  # noqa: BLE001 - someone else's recording is running
             record["tampered"] = "the grader could not record your function's operations"
     ok, value, lingering = _run_apart(fn, **args)
+    _KEPT.append((args, value))  # never freed here: no finaliser of the student's runs on this thread
     if forbid:
         seen = guards.profiler.stop()
         if seen is None:
@@ -430,6 +436,7 @@ def main(job: dict[str, Any], result_fd: int) -> NoReturn:
         shield.install((guards.evidence.generator,))
         shield.hide_modules()
         shield.quiet_signals()
+        shield.collect_apart()
 
         source = job["source"]
         linecache.cache[filename] = (_len(source), None, source.splitlines(True), filename)
@@ -443,6 +450,7 @@ def main(job: dict[str, Any], result_fd: int) -> NoReturn:
         sys.modules[module.__name__] = module
         module.__dict__["__builtins__"] = builtins  # not the trampoline's few
         loaded, error, _ = _run_apart(exec, code, module.__dict__)
+        _KEPT.append(error)
         if not loaded:
             channel.send({"event": "import_error", "exception": _describe_exception(error, filename)})
             _exit(0)
@@ -453,6 +461,7 @@ def main(job: dict[str, Any], result_fd: int) -> NoReturn:
             channel.send({"event": "start", "task": index})
             result = _run_function_task(module, task, filename, guards)  # answers are read by the parent
             channel.send({"event": "done", "task": index, "result": result})
+            _run_apart(shield.collect)  # cycles (and their finalisers) are freed off this thread
         channel.send({"event": "finished"})
     except _BaseException as exc:  # noqa: BLE001 - report, never raise out of the child
         try:

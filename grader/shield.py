@@ -112,6 +112,22 @@ def quiet_signals() -> None:
     signal.signal = ignored
 
 
+def collect_apart() -> None:
+    """No automatic garbage collection, which would run on whichever thread allocates, the
+    harness's included, and with it the finalisers (`__del__`) of the submission's cycles;
+    `collect` runs it on a submission thread instead. `gc.enable` becomes a no-op."""
+    import gc
+
+    gc.disable()
+    gc.enable = lambda: None
+
+
+def collect() -> None:
+    import gc
+
+    gc.collect()
+
+
 def _make_trampoline() -> Any:
     namespace: dict[str, Any] = {"__builtins__": {"BaseException": BaseException, "True": True, "False": False}}
     exec(compile(_TRAMPOLINE_SOURCE, "<submission thread>", "exec"), namespace)  # noqa: S102 - our own constant
