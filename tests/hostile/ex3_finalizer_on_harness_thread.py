@@ -19,8 +19,6 @@ output: never on the harness
 import gc
 import sys
 
-import torch
-
 REACHED = []
 
 
