@@ -22,6 +22,7 @@ from typing import Any
 from grader.course import CourseDir
 from grader.errors import UsageError
 from grader.results import CourseReport, ExerciseReport, Report, TaskResult, exercises_of
+from grader.scan import Flag
 
 EXECUTORS = ("local", "dask")
 MAX_SOURCE_BYTES = 1 << 20
@@ -224,7 +225,9 @@ def exercise_report_from_json(data: dict[str, Any]) -> ExerciseReport:
     return ExerciseReport(exercise=str(data["exercise"]), title=str(data.get("title", "")), tasks=tasks,
                           output=str(data.get("output", "")), isolation=str(data.get("isolation", "process")),
                           seconds=float(data.get("time_s", 0.0)), student=data.get("student"),
-                          limits=dict(data["limits"]) if isinstance(data.get("limits"), dict) else {})
+                          limits=dict(data["limits"]) if isinstance(data.get("limits"), dict) else {},
+                          flags=tuple(Flag(str(f.get("rule", "")), int(f.get("line", 0)), str(f.get("snippet", "")))
+                                      for f in data.get("flags", []) if isinstance(f, dict)))
 
 
 def report_from_json(data: dict[str, Any]) -> Report:
@@ -632,6 +635,7 @@ def summary_json(result: BatchResult) -> str:
     for name, report in result.reports.items():
         students.append({"student": name, "score": report.score, "max_score": report.max_score,
                          "exercises": {e.exercise: e.score for e in exercises_of(report)},
+                         "flags": [f"{e.exercise}:{f.rule}@{f.line}" for e in exercises_of(report) for f in e.flags],
                          "report": str(result.out / f"{name}.json")})
     data = {"version": 1, "out": str(result.out), "graded": len(result.graded), "resumed": len(result.resumed),
             "students": students, "problems": result.stats.problems + result.stats.config_errors,

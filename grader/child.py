@@ -17,6 +17,7 @@ those with its own references).
 
 from __future__ import annotations
 
+import builtins
 import os
 import struct
 import sys
@@ -28,7 +29,8 @@ import torch
 from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from grader import wire
+from grader import shield, wire
+from grader.observe import AutogradEvidence, ProfilerControl, take_profiler, tensor_key
 
 MAGIC = b"GRD2"
 HEADER = struct.Struct("<4sI")
@@ -69,10 +71,9 @@ _pack = wire.pack
 _sendable = wire.sendable
 _write = os.write
 _exit = os._exit
-_grad = torch.autograd.grad
-_graph_task_id = torch._C._current_graph_task_id
-_fn_stack_len = torch._C._len_torch_function_stack
-_fn_stack_at = torch._C._get_function_stack_at
+_ones_like = torch._C._VariableFunctions.ones_like
+_run_apart = shield.run_apart
+_tensor_key = tensor_key
 _manual_seed = torch.manual_seed
 _cpu_generator = torch.default_generator
 _ONLY_CPU_RNG = sys.platform.startswith("linux") and not torch.cuda.is_available()
@@ -113,14 +114,19 @@ _TRANSFER_OPS = frozenset(("aten::_to_copy", "aten::copy_", "aten::_copy_from", 
 
 
 class _Channel:
-    """Length-prefixed frames (see `wire.py`: JSON and raw tensor bytes) on the result pipe."""
+    """Length-prefixed frames (see `wire.py`: JSON and raw tensor bytes) on the result pipe.
 
-    def __init__(self, fd: int) -> None:
+    Every message carries the job's seal, a secret the parent made for this job: the
+    submission can write to the pipe, but not read it, nor reach the frame that holds
+    the seal (shield.py), so the parent takes no frame it wrote for the harness's."""
+
+    def __init__(self, fd: int, seal: str) -> None:
         self.fd = fd
+        self.seal = seal
 
     def send(self, message: dict[str, Any]) -> None:
         with _no_function_modes(), _no_dispatch_modes():
-            payload = _pack(message)
+            payload = _pack({**message, "seal": self.seal})
         if _len(payload) > MAX_FRAME and message.get("event") == "done":
             size = _len(payload) >> 20
             self.send({"event": "done", "task": message.get("task"), "result": {
@@ -269,64 +275,54 @@ def _reset_globals() -> None:
         _manual_seed(0)
 
 
-def _aten_name(func: Any) -> str:
-    """`aten::linear` for torch.ops.aten.linear(.default) and for torch._C._nn.linear alike."""
-    name = getattr(func, "_qualified_op_name", None) or getattr(getattr(func, "_schema", None), "name", None)
-    if name:
-        return _str(name)
-    module = _str(getattr(func, "__module__", ""))
-    if _type(func).__name__ == "builtin_function_or_method" and module.startswith("torch"):
-        return f"aten::{getattr(func, '__name__', '')}"
-    return ""
+class Guards:
+    """The harness's private means of observing the rules (see observe.py): op recording
+    for every thread, and the autograd engine's evidence. Only the harness holds them."""
 
-
-def _resolve(dotted: str) -> tuple[Any, str]:
-    """The object a forbidden dotted name stands for, and its aten op name."""
-    obj: Any = None
-    parts = dotted.split(".")
-    try:
-        obj = __import__(parts[0])
-        for p in parts[1:]:
-            obj = getattr(obj, p)
-    except (ImportError, AttributeError):
-        return None, ""
-    return obj, _aten_name(obj)
-
-
-class _CallWatcher(TorchFunctionMode):
-    """Records calls of forbidden torch functions, however they were reached
-    (aliases, getattr, importlib, torch.ops, nn modules that call them)."""
-
-    def __init__(self, forbidden: list[str]) -> None:
-        super().__init__()
-        self.targets = [(name, *_resolve(name)) for name in forbidden]
-        self.seen: list[str] = []
-
-    def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
-        aten = _aten_name(func)
-        for name, obj, obj_aten in self.targets:
-            if (func is obj or (aten and aten == obj_aten)) and name not in self.seen:
-                self.seen.append(name)
-        return func(*args, **(kwargs or {}))
-
-
-class _AutogradWatcher(TorchDispatchMode):
-    """Notices any aten op that runs as part of a backward pass."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.backward_ops = 0
+    def __init__(self, profiler: ProfilerControl, evidence: AutogradEvidence) -> None:
+        self.profiler = profiler
+        self.evidence = evidence
+        self.engine = evidence.engine
+        self.run_backward = evidence.real_run_backward
 
     @classmethod
-    def _should_skip_dynamo(cls) -> bool:
-        # Otherwise torch wraps __torch_dispatch__ to disable dynamo, importing
-        # torch._dynamo (2+ s) on the first call; nothing here is compiled.
-        return False
+    def for_child(cls) -> Guards:
+        """In the child: the profiler's controls are taken out of torch's reach."""
+        return cls(take_profiler(), AutogradEvidence())
 
-    def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
-        if _graph_task_id() != -1:
-            self.backward_ops += 1
-        return func(*args, **(kwargs or {}))
+    @classmethod
+    def local(cls) -> Guards:
+        """In a student's own notebook kernel (the visible checks): nothing is taken away."""
+        return cls(ProfilerControl(), AutogradEvidence())
+
+    def restore_engine(self) -> None:
+        from torch.autograd.variable import Variable
+
+        Variable._execution_engine = self.engine  # type: ignore[assignment]
+
+
+_KEPT: list[Any] = []
+"""What the submission returned or was given, kept for the child's life: dropping it on the
+harness's thread would run the student's `__del__` there, outside the audit hook."""
+
+
+def _tensors(value: Any) -> list[Any] | None:
+    """The tensors of a result (a tensor, or a tuple or list of them), or None."""
+    if _type(value) is _Tensor:
+        return [value]
+    if _type(value) in (_tuple, _list) and value and all(_type(v) is _Tensor for v in value):
+        return _list(value)
+    return None
+
+
+def _engine_made(value: Any, records: Any, inputs: set[Any]) -> bool:
+    """Whether every tensor of the result is what the autograd engine produced for a leaf
+    (or `inputs=` tensor) holding the values of one of the call's tensor arguments."""
+    tensors = _tensors(value)
+    if not tensors or not records:
+        return False
+    produced = {grad for leaf, grad in records if leaf in inputs}
+    return all(_tensor_key(t) in produced for t in tensors)
 
 
 class _OpWatcher(TorchDispatchMode):
@@ -418,60 +414,126 @@ def _no() -> bool:
     return False
 
 
-def _call(fn: Any, args: dict[str, Any], task: dict[str, Any], forbidden: list[str],
-          filename: str, available: list[str] | None = None) -> dict[str, Any]:
-    """One call of the student's function, watched as the task's rules ask."""
-    record: dict[str, Any] = {"status": "ok"}
-    watcher = _CallWatcher(forbidden) if forbidden else None
-    required = _CallWatcher(task.get("require", [])) if task.get("require") else None
-    autograd = _AutogradWatcher() if task.get("autograd") else None
-    ops = _OpWatcher() if task.get("count_ops") or task.get("created_on") else None
-    pretend = PretendAvailable(available)
+def _aten_name(func: Any) -> str:
+    """`aten::linear` for torch.ops.aten.linear(.default) and for torch._C._nn.linear alike."""
+    name = getattr(func, "_qualified_op_name", None) or getattr(getattr(func, "_schema", None), "name", None)
+    if name:
+        return _str(name)
+    module = _str(getattr(func, "__module__", ""))
+    if _type(func).__name__ == "builtin_function_or_method" and module.startswith("torch"):
+        return f"aten::{getattr(func, '__name__', '')}"
+    return ""
+
+
+def _resolve(dotted: str) -> tuple[Any, str]:
+    """The object a forbidden dotted name stands for, and its aten op name."""
+    obj: Any = None
+    parts = dotted.split(".")
     try:
-        if required is not None:  # below the forbidden-call watcher, which checks that it is on top
-            required.__enter__()
-        if watcher is not None:
-            watcher.__enter__()
-        if autograd is not None:
-            autograd.__enter__()
-        if ops is not None:
-            ops.__enter__()
+        obj = __import__(parts[0])
+        for p in parts[1:]:
+            obj = getattr(obj, p)
+    except (ImportError, AttributeError):
+        return None, ""
+    return obj, _aten_name(obj)
+
+
+class _CallWatcher(TorchFunctionMode):
+    """Records calls of the listed torch functions, however they were reached (aliases, getattr,
+    importlib, torch.ops, nn modules): `require_calls`, whose calls (`t.cpu()` of a CPU tensor)
+    may run no aten op for the dispatcher-level recording to see."""
+
+    def __init__(self, names: list[str]) -> None:
+        super().__init__()
+        self.targets = [(name, *_resolve(name)) for name in names]
+        self.seen: list[str] = []
+
+    def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+        aten = _aten_name(func)
+        for name, obj, obj_aten in self.targets:
+            if (func is obj or (aten and aten == obj_aten)) and name not in self.seen:
+                self.seen.append(name)
+        return func(*args, **(kwargs or {}))
+
+
+def _in_modes(fn: Any, modes: list[Any]) -> Any:
+    """`fn`, entering torch modes on the thread that runs it (mode stacks are per thread, and
+    the student's function runs on a thread of its own)."""
+    def call(**kwargs: Any) -> Any:
+        for mode in modes:
+            mode.__enter__()
         try:
-            with pretend:
-                result = fn(**args)
+            return fn(**kwargs)
         finally:
-            if ops is not None:
-                record["ops"] = ops.ops
-                record["writes"] = ops.writes
-                record["created"] = sorted(ops.created)
-                ops.__exit__(None, None, None)
-            if autograd is not None:
-                record["autograd"] = autograd.backward_ops > 0
-                autograd.__exit__(None, None, None)
-            if watcher is not None:
-                intact = _fn_stack_len() >= 1 and _fn_stack_at(_fn_stack_len() - 1) is watcher
-                record["forbidden"] = _list(watcher.seen)
-                if not intact:
-                    record["tampered"] = "the grader's call watcher was removed"
-                watcher.__exit__(None, None, None)
-            if required is not None:
-                record["required"] = _list(required.seen)
-                required.__exit__(None, None, None)
-        record["result"] = result
-    except _BaseException as exc:  # noqa: BLE001 - student code may raise anything
+            for mode in reversed(modes):
+                mode.__exit__(None, None, None)
+    return call
+
+
+def _call(fn: Any, args: dict[str, Any], task: dict[str, Any], filename: str, guards: Guards,
+          watch: bool = True, available: list[str] | None = None) -> dict[str, Any]:
+    """One call of the student's function, on a thread of its own, watched as the task's rules ask."""
+    record: dict[str, Any] = {"status": "ok"}
+    forbid: dict[str, str] = (task.get("forbid_ops") or {}) if watch else {}
+    autograd = bool(task.get("autograd")) and watch
+    guards.restore_engine()
+    inputs: set[Any] = set()
+    if autograd:
+        inputs = {_tensor_key(v) for v in args.values() if _type(v) is _Tensor}
+        guards.evidence.arm()
+    if forbid:
+        try:
+            guards.profiler.start()
+        except _BaseException:  # noqa: BLE001 - someone else's recording is running
+            record["tampered"] = "the grader could not record your function's operations"
+    required = _CallWatcher(task["require"]) if watch and task.get("require") else None
+    ops = _OpWatcher() if watch and (task.get("count_ops") or task.get("created_on")) else None
+    modes = [m for m in (required, ops) if m is not None]
+    with PretendAvailable(available):
+        ok, value, lingering = _run_apart(_in_modes(fn, modes) if modes else fn, **args)
+    if ops is not None:
+        record["ops"], record["writes"], record["created"] = ops.ops, ops.writes, sorted(ops.created)
+    if required is not None:
+        record["required"] = _list(required.seen)
+    _KEPT.append((args, value))  # never freed here: no finaliser of the student's runs on this thread
+    if forbid:
+        seen = guards.profiler.stop()
+        if seen is None:
+            record["tampered"] = "the grader's recording of your function's operations was stopped"
+        else:
+            record["forbidden"] = _list(_dict.fromkeys(forbid[op] for op in sorted(seen) if op in forbid))
+    if autograd:
+        records = guards.evidence.take()
+        if records is None:
+            record["tampered"] = "the grader's record of the autograd engine was taken away"
+        record["autograd"] = ok and records is not None and _engine_made(value, records, inputs)
+    if lingering and (forbid or autograd) and not record.get("forbidden"):
+        record["tampered"] = ("threads started by your function were still running after it returned; "
+                              "join them before returning")
+    if ok:
+        record["result"] = value
+    else:
         record["status"] = "error"
-        record["exception"] = _describe_exception(exc, filename)
+        record["exception"] = _describe_exception(value, filename)
     return record
 
 
-def _run_function_task(module: types.ModuleType, task: dict[str, Any], filename: str) -> dict[str, Any]:
+def _grads(guards: Guards, result: Any, leaves: list[Any]) -> tuple[Any, ...]:
+    """d(result.sum())/d(leaves), straight from torch's C++ engine (nothing in Python that the
+    submission could have patched)."""
+    total = _sum(result)
+    return tuple(guards.run_backward((total,), (_ones_like(total),), False, False, _tuple(leaves), True, False))
+
+
+def _run_function_task(module: types.ModuleType, task: dict[str, Any], filename: str,
+                       guards: Guards | None = None) -> dict[str, Any]:
     name = task["name"]
     fn = module.__dict__.get(name)
     if fn is None:
         return {"missing": f"{name} is not defined in your file"}
     if not callable(fn):
         return {"missing": f"{name} is not a function (it is a {_type(fn).__name__})"}
-    forbidden = _list(task.get("forbid", []))
+    guards = guards or Guards.local()
     grads_to = set(task.get("grads_to", []))
     devices: dict[str, list[dict[str, Any]]] = {}
     counts = task.get("case_count") or {}
@@ -483,7 +545,7 @@ def _run_function_task(module: types.ModuleType, task: dict[str, Any], filename:
             with _no_function_modes(), _no_dispatch_modes():  # the student's modes see none of this
                 args = {k: _prepare(v, device, k in grads_to) for k, v in case["args"].items()}
             available = case.get("available")
-            call = _call(fn, args, task, forbidden, filename, available)
+            call = _call(fn, args, task, filename, guards, available=available)
             out: dict[str, Any] = {k: v for k, v in call.items() if k != "result"}
             if call["status"] == "ok":
                 result = call["result"]
@@ -494,7 +556,8 @@ def _run_function_task(module: types.ModuleType, task: dict[str, Any], filename:
                     if grads_to and _type(result) is _Tensor and _requires_grad_of(result):
                         leaves = [args[k] for k in task["grads_to"]]
                         try:
-                            grads = _grad(_sum(result), leaves, allow_unused=True)
+                            guards.restore_engine()
+                            grads = _grads(guards, result, leaves)
                             out["grads"] = {k: (encode(g) if g is not None else None)
                                             for k, g in zip(task["grads_to"], grads, strict=True)}
                         except _BaseException as exc:  # noqa: BLE001
@@ -504,7 +567,7 @@ def _run_function_task(module: types.ModuleType, task: dict[str, Any], filename:
                                                 if _ndarray is not None and _type(v) is _ndarray})
                 if device in repeat_on:
                     _reset_globals()
-                    again = _call(fn, args, task, [], filename, available)
+                    again = _call(fn, args, task, filename, guards, watch=False, available=available)
                     with _no_function_modes(), _no_dispatch_modes():
                         out["second"] = encode(again["result"]) if again["status"] == "ok" else None
             records.append(out)
@@ -519,9 +582,23 @@ def _run_answer_task(module: types.ModuleType, task: dict[str, Any]) -> dict[str
     return {"answer": encode(module.__dict__[name])}
 
 
+def prewarm() -> None:
+    """What the first watched call would otherwise load in every child: the profiler's and
+    functorch's lazy parts, the operator registry's names."""
+    from grader.rules import registry
+
+    registry()
+    control = ProfilerControl()
+    control.start()
+    leaf = torch.ones(1, requires_grad=True)
+    torch.autograd.grad((leaf * leaf).sum(), leaf)
+    control.stop()
+    torch.func.grad(lambda t: (t * t).sum())(torch.ones(1))
+
+
 def main(job: dict[str, Any], result_fd: int) -> NoReturn:
     """Entry point in the child: never returns, never runs atexit handlers."""
-    channel = _Channel(result_fd)
+    channel = _Channel(result_fd, _str(job.pop("seal", "")))  # the seal lives in this frame only
     filename = job["filename"]
     streams = (sys.stdout, sys.stderr)
     try:
@@ -529,27 +606,37 @@ def main(job: dict[str, Any], result_fd: int) -> NoReturn:
         _reset_globals()
         import linecache
 
+        # from here on the harness's state lives in this frame only (shield.py)
+        guards = Guards.for_child()
+        shield.install((guards.evidence.generator,))
+        shield.hide_modules()
+        shield.quiet_signals()
+        shield.collect_apart()
+
         source = job["source"]
         linecache.cache[filename] = (_len(source), None, source.splitlines(True), filename)
         module = types.ModuleType(job.get("module", "submission"))
         module.__file__ = filename
         try:
             code = compile(source, filename, "exec")
-            sys.modules[module.__name__] = module
-            exec(code, module.__dict__)  # noqa: S102 - this is the isolated child
         except _BaseException as exc:  # noqa: BLE001
             channel.send({"event": "import_error", "exception": _describe_exception(exc, filename)})
+            _exit(0)
+        sys.modules[module.__name__] = module
+        module.__dict__["__builtins__"] = builtins  # not the trampoline's few
+        loaded, error, _ = _run_apart(exec, code, module.__dict__)
+        _KEPT.append(error)
+        if not loaded:
+            channel.send({"event": "import_error", "exception": _describe_exception(error, filename)})
             _exit(0)
         channel.send({"event": "loaded"})
         for index, task in enumerate(job["tasks"]):
             if index < job.get("start_task", 0):
                 continue
             channel.send({"event": "start", "task": index})
-            if task["kind"] == "answer":
-                result = _run_answer_task(module, task)
-            else:
-                result = _run_function_task(module, task, filename)
+            result = _run_function_task(module, task, filename, guards)  # answers are read by the parent
             channel.send({"event": "done", "task": index, "result": result})
+            _run_apart(shield.collect)  # cycles (and their finalisers) are freed off this thread
         channel.send({"event": "finished"})
     except _BaseException as exc:  # noqa: BLE001 - report, never raise out of the child
         try:

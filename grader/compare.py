@@ -36,6 +36,8 @@ CREATED_ON = "created on"
 SHARING = "shares memory"
 OPS = "torch operations"
 ANSWER = "answer"
+UNWRITTEN = "unwritten"
+"""The `kind` of a quiz answer that the source computes instead of writing (see answers.py)."""
 
 _DEFAULT_TOL = {
     torch.float16: (1e-3, 1e-5),
@@ -216,6 +218,8 @@ def normalize_answer(got: Any) -> tuple[Any, str]:
     if not isinstance(got, dict):
         return None, "the grader could not read your answer"
     kind, value = got.get("kind"), got.get("value")
+    if kind == UNWRITTEN:
+        return None, f"line {got.get('line')} computes your answer; write the answer itself, e.g. (2, 3)"
     if kind == "py" and isinstance(value, str):
         text = value.strip().strip("'\"").lower()
         if text == "error":
@@ -224,7 +228,10 @@ def normalize_answer(got: Any) -> tuple[Any, str]:
             return None, f"{value!r} is a string; write the shape without quotes, as a tuple like (2, 3)"
         return None, f"{value!r} is not an answer; write a tuple like (2, 3), or the string \"error\" spelt exactly so"
     if kind == "py" and isinstance(value, int) and not isinstance(value, bool):
-        return (value,), ""
+        return None, (f"{value} is a number, not a shape: ({value}) is just {value} in Python; a 1-d shape needs "
+                      f"a trailing comma, ({value},)")
+    if kind == "seq" and got.get("type") == "list":
+        return None, "write the shape as a tuple, in round brackets like (2, 3), not as a list"
     if kind == "seq" and isinstance(got.get("items"), list):
         dims = []
         for item in got["items"]:
@@ -273,6 +280,9 @@ def normalize_value_answer(got: Any) -> tuple[Any, str]:
     if not isinstance(got, dict):
         return None, "the grader could not read your answer"
     kind, value = got.get("kind"), got.get("value")
+    if kind == UNWRITTEN:
+        return None, (f"line {got.get('line')} computes your answer; write the answer itself, "
+                      "e.g. \"float32\" or (2, 3)")
     if kind == "dtype" and isinstance(value, str):
         return value, ""
     if kind == "py" and isinstance(value, (str, int, float, bool)):
@@ -305,11 +315,10 @@ def compare_value_answer(expected: Any, got: Any, wrong: str | None = None) -> V
 
 
 def check_call(record: dict[str, Any], *, rules: dict[str, Any]) -> Verdict:
-    """The rules observed during a call: tampering, autograd, forbidden calls."""
+    """The rules observed during a call: tampering, forbidden calls (autograd: `check_autograd`,
+    after the values, so that a wrong result is told about its values first)."""
     if record.get("tampered"):
         return Verdict.fail(TAMPER, str(record["tampered"]))
-    if rules.get("autograd") and record.get("autograd") is not True:
-        return Verdict.fail(AUTOGRAD, rules["autograd"])
     forbidden = record.get("forbidden") or []
     if rules.get("forbid") and forbidden:
         # one call often matches several listed names (F.linear is also aten::linear): name the first
@@ -344,6 +353,13 @@ def check_observed(record: dict[str, Any], *, rules: dict[str, Any], device: str
         if got is not None and got is not shared:
             state = "shares" if got else "does not share"
             return Verdict.fail(SHARING, f"the result {state} memory with `{name}`; {feedback}")
+    return PASS
+
+
+def check_autograd(record: dict[str, Any], *, rules: dict[str, Any]) -> Verdict:
+    """The result is what the autograd engine produced for the input (the child's evidence)."""
+    if rules.get("autograd") and record.get("autograd") is not True:
+        return Verdict.fail(AUTOGRAD, rules["autograd"])
     return PASS
 
 
@@ -474,6 +490,9 @@ def judge_case(spec: TaskSpec, ref: CaseRef, record: Any, device: str) -> Verdic
     out_device = spec.result_device or device
     verdict = compare_value(ref.expected, record.get("output"), device=out_device, check_values=check_values,
                             tol=spec.tol)
+    if not verdict.ok:
+        return verdict
+    verdict = check_autograd(record, rules=spec.rules)
     if not verdict.ok:
         return verdict
     after = record.get("inputs_after")

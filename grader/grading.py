@@ -19,11 +19,14 @@ from typing import Any
 import torch
 
 from grader import runner
+from grader.answers import read_answers
 from grader.child import PretendAvailable
 from grader.compare import CaseRef, TaskSpec, Tolerance, grad_flags, judge_task
 from grader.course import CourseDir
 from grader.errors import GraderError, UsageError
 from grader.results import ExerciseReport, TaskResult
+from grader.rules import forbidden_ops
+from grader.scan import scan
 from grader.schema import (
     CreatedOn,
     Exercise,
@@ -33,6 +36,7 @@ from grader.schema import (
     RequireAutograd,
     RequireCalls,
     SharesMemory,
+    StayInTorch,
     Task,
 )
 from grader.values import DEVICE, case_args, describe, is_numpy_marker, numpy_of, seed_for
@@ -116,6 +120,16 @@ def task_devices(task: Task, selected: tuple[str, ...]) -> list[str]:
     return allowed or ["cpu"]
 
 
+def _float_tensor_args(task: Task) -> list[str]:
+    """The arguments that are floating-point tensors in every case (gradients can reach them)."""
+    names: list[str] | None = None
+    for case in task.cases:
+        built = case_args(case, seed=0, student=None)
+        here = [k for k, v in built.items() if isinstance(v, torch.Tensor) and v.is_floating_point()]
+        names = here if names is None else [n for n in names if n in here]
+    return names or []
+
+
 def plan(course: CourseDir, ex_id: str, exercise: Exercise, opts: GradeOptions) -> list[PlannedTask]:
     selected = opts.devices or available_devices()
     default_timeout = course.course.defaults.timeout
@@ -133,7 +147,10 @@ def plan(course: CourseDir, ex_id: str, exercise: Exercise, opts: GradeOptions) 
                 rules.setdefault("forbid_calls", []).extend(rule.calls)
             elif isinstance(rule, GradientsFlow):
                 rules["gradients"] = rule.feedback
-                grads_to = list(rule.to)
+                grads_to = list(dict.fromkeys([*grads_to, *rule.to]))
+            elif isinstance(rule, StayInTorch):
+                rules["gradients"] = rule.feedback
+                grads_to = list(dict.fromkeys([*grads_to, *_float_tensor_args(task)]))
             elif isinstance(rule, RequireCalls):
                 rules["require"] = rule.feedback
                 rules.setdefault("require_calls", []).extend(rule.calls)
@@ -180,6 +197,7 @@ def build_job(planned: list[PlannedTask], source: str, filename: str) -> dict[st
                 "require": p.spec.rules.get("require_calls", []), "count_ops": "max_ops" in p.spec.rules,
                 "created_on": "created_on" in p.spec.rules,
                 "shares": p.spec.rules["shares"][0] if "shares" in p.spec.rules else None,
+                "forbid_ops": forbidden_ops(p.spec.rules.get("forbid_calls", [])),
             }
             for p in planned
         ],
@@ -289,7 +307,10 @@ def grade_source(course: CourseDir, ex_id: str, source: str, filename: str,
     started = time.monotonic()
     exercise = course.exercise(ex_id)
     planned = plan(course, ex_id, exercise, opts)
-    job = build_job(planned, source, filename)
+    # quiz answers are read from the source here; only the functions run in the child
+    answers = read_answers(source, [p.task.name for p in planned if p.task.kind == "answer"])
+    called = [p for p in planned if p.task.kind != "answer"]
+    job = build_job(called, source, filename)
     key = _reference_key(course, ex_id, opts)
     cached = _REFERENCES.get(key)
     refs: dict[int, list[CaseRef]] = cached if cached is not None else {}
@@ -300,10 +321,15 @@ def grade_source(course: CourseDir, ex_id: str, source: str, filename: str,
             refs[i] = references(solution, p, ex_id)
         _remember_references(key, refs)
 
-    outcome = runner.run(job, limits_for(course, planned), launcher,
+    outcome = runner.run(job, limits_for(course, called), launcher,
                          while_waiting=None if cached is not None else compute_references)
+    if cached is None and len(refs) < len(planned):  # no child started (a quiz only)
+        compute_references()
+    child_runs = iter(outcome.tasks)
+    runs = [runner.TaskRun("done", answers[p.task.name]) if p.task.kind == "answer" else next(child_runs)
+            for p in planned]
     results = []
-    for i, (p, run) in enumerate(zip(planned, outcome.tasks, strict=True)):
+    for i, (p, run) in enumerate(zip(planned, runs, strict=True)):
         if run.status in ("import_error", "import_timeout") or (run.status == "crashed" and run.result is None
                                                               and outcome.import_exception is not None):
             status = "timeout" if run.status == "import_timeout" else "error"
@@ -316,7 +342,8 @@ def grade_source(course: CourseDir, ex_id: str, source: str, filename: str,
                                   judgement.devices, run.seconds))
     return ExerciseReport(exercise=ex_id, title=exercise.title, tasks=tuple(results), output=outcome.output,
                           isolation=outcome.isolation, seconds=time.monotonic() - started, student=opts.student,
-                          limits=outcome.limits)
+                          limits=outcome.limits,
+                          flags=scan(source))
 
 
 def grade_file(course: CourseDir, ex_id: str, path: Path, opts: GradeOptions = GradeOptions(),

@@ -221,6 +221,11 @@ def _exercise_order(reports: Mapping[str, Report], course_order: list[str]) -> l
     return [e for e in course_order if e in seen] + sorted(seen - set(course_order))
 
 
+def flag_summary(report: Report) -> str:
+    """`exercise4:threads@12 exercise4:torch.jit@15`: where a student's files look like tampering."""
+    return " ".join(f"{ex.exercise}:{f.rule}@{f.line}" for ex in exercises_of(report) for f in ex.flags)
+
+
 def summary_csv(course: CourseDir, reports: Mapping[str, Report]) -> str:
     """One row per student; columns: total, then each exercise and each of its tasks."""
     import csv
@@ -230,6 +235,7 @@ def summary_csv(course: CourseDir, reports: Mapping[str, Report]) -> str:
     header = ["student", "score", "max_score"]
     for e in exercises:
         header += [e] + [f"{e}.{t}" for t in tasks[e]]
+    header.append("flags")
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(header)
@@ -240,6 +246,7 @@ def summary_csv(course: CourseDir, reports: Mapping[str, Report]) -> str:
             ex = by_ex.get(e)
             scores = {t.name: t.score for t in ex.tasks} if ex else {}
             row += [_points(ex.score) if ex else ""] + [_points(scores[t]) if t in scores else "" for t in tasks[e]]
+        row.append(flag_summary(report))
         writer.writerow(row)
     return buf.getvalue()
 
@@ -301,6 +308,14 @@ def print_batch_summary(course: CourseDir, reports: Mapping[str, Report], *, con
                       str(sum(any(t.status == "error" for t in ex.tasks) for ex in graded)),
                       str(sum(any(t.status == "timeout" for t in ex.tasks) for ex in graded)))
     con.print(table)
+    flagged = {student: flag_summary(report) for student, report in reports.items() if flag_summary(report)}
+    if flagged:
+        from rich.markup import escape
+
+        con.print(f"[bold yellow]worth a look[/] (code that reaches into the interpreter or the grader; "
+                  f"no points changed): {len(flagged)} student{'s' if len(flagged) != 1 else ''}")
+        for student, text in flagged.items():
+            con.print(f"  {escape(student)}: {escape(text)}")
 
 
 RENDERERS = {"json": to_json, "junit": to_junit, "gradescope": to_gradescope, "classroom": to_classroom}

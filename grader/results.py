@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from grader.scan import Flag
+
 REPORT_VERSION = 1
 STATUSES = ("passed", "failed", "error", "timeout")
 
@@ -37,6 +39,8 @@ class ExerciseReport:
     student: str | None = None
     limits: dict[str, Any] = field(default_factory=dict, compare=False)
     """The limits that applied to the child and how they were held (runner.applied_limits)."""
+    flags: tuple[Flag, ...] = ()
+    """Constructs in the source that reach into the interpreter or the grader (scan.py); no points."""
 
     @property
     def score(self) -> float:
@@ -57,6 +61,8 @@ class ExerciseReport:
             "tasks": [t.to_json() for t in self.tasks],
             "output": self.output, "isolation": self.isolation, "time_s": round(self.seconds, 3),
         }
+        if self.flags:
+            data["flags"] = [f.to_json() for f in self.flags]
         if self.student is not None:
             data["student"] = self.student
         if self.limits:

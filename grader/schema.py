@@ -226,8 +226,11 @@ Value = Annotated[
 # ---------------------------------------------------------------- rules
 
 class RequireAutograd(Strict):
-    """The function must run a backward pass (`backward`, `torch.autograd.grad`,
-    `torch.func`); observed at torch's dispatcher while the student's code runs."""
+    """The function's result must be a gradient the autograd engine produced, during the
+    call, for a leaf (or `inputs=` tensor) holding the values of one of its tensor
+    arguments: by `backward()`, `torch.autograd.grad` or `torch.func` (which uses it).
+    A second derivative counts when the engine produced it for the input, whatever the
+    differentiated scalar was (`create_graph=True` makes a first gradient such a scalar)."""
 
     kind: Literal["require_autograd"]
     """Names the rule."""
@@ -236,13 +239,18 @@ class RequireAutograd(Strict):
 
 
 class ForbidCalls(Strict):
-    """Calls that may not happen inside the function, however they are reached
-    (aliases, getattr, importlib, torch.ops, nn modules that call them)."""
+    """Calls that may not happen inside the function, however they are reached: seen at
+    torch's dispatcher, in every thread, TorchScript, custom ops and autograd.Function.
+    One entry covers its aten op's whole family, read from torch's operator registry:
+    every overload (`out=` variants), the in-place form (`clamp_`), private and foreach
+    kernels (`_stack`, `_foreach_clamp_min`), the one-sided `_min`/`_max` variants, and
+    any alias or function that runs the op (`torch.clip`, `F.hardtanh` run `aten::clamp`)."""
 
     kind: Literal["forbid_calls"]
     """Names the rule."""
     calls: list[str] = Field(min_length=1)
-    """Dotted names, e.g. `torch.nn.functional.linear`, `torch.Tensor.clamp` or `torch.ops.aten.linear`."""
+    """Dotted names of torch functions that run an aten op, e.g. `torch.nn.functional.linear`,
+    `torch.Tensor.clamp` or `torch.ops.aten.linear`."""
     feedback: str
     """What the student reads after a forbidden call (say what to use instead)."""
 
@@ -257,6 +265,18 @@ class GradientsFlow(Strict):
     """Argument names that are made leaves requiring grad."""
     feedback: str = "gradients must flow from the output back to the inputs"
     """What the student reads when no gradient (or a wrong one) reaches an argument."""
+
+
+class StayInTorch(Strict):
+    """The computation must stay in torch: no NumPy (or other array library) computing on the
+    inputs' data. Checked as gradients: the output's sum must carry to every floating-point
+    tensor argument the same gradients as the reference's (a result made elsewhere and
+    wrapped into a tensor carries none)."""
+
+    kind: Literal["stay_in_torch"]
+    """Names the rule."""
+    feedback: str = "stay in torch: compute the result with torch operations on the given tensors (no .numpy())"
+    """What the student reads when the result did not come out of torch's operations."""
 
 
 class RequireCalls(Strict):
@@ -322,7 +342,7 @@ class MaxTorchOps(Strict):
 
 
 Rule = Annotated[RequireAutograd | ForbidCalls | GradientsFlow | RequireCalls | CreatedOn | SharesMemory
-                 | MaxTorchOps, Field(discriminator="kind")]
+                 | MaxTorchOps | StayInTorch, Field(discriminator="kind")]
 
 PROBE_NAMES = ("input", "zeros", "ones", "constant", "copied_inputs", "float_for_int")
 """The generic wrong answers `grade check` tries against every function task (see probes.py)."""
@@ -418,8 +438,10 @@ class Task(Strict):
     """Returned tensors must be on this device whatever device is checked (e.g. `cpu` for a
     function that brings results back to the host); default: the device being checked."""
     answer_form: Literal["shape", "value"] = "shape"
-    """For answer tasks: `shape` takes a tuple of sizes or the string "error"; `value` takes any
-    plain value (text, number, bool, tuple, a dtype such as torch.float32 or "float32")."""
+    """For answer tasks: `shape` takes a tuple of sizes (or `torch.Size([...])`) or the string "error";
+    `value` takes any plain value (text, number, bool, tuple, a dtype such as torch.float32 or
+    "float32"). Either way the answer is the literal the file assigns at the top level, read from
+    the source (`ast.literal_eval`), never computed by running it."""
     wrong_answer: str | None = None
     """For answer tasks: the feedback after a well-formed but wrong answer."""
     rules: list[Rule] = []

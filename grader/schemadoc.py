@@ -62,7 +62,8 @@ _SECTIONS: list[tuple[str, list[type[BaseModel]]]] = [
     ("course.yaml", [schema.Course, schema.Defaults]),
     ("Exercise files", [schema.Exercise, schema.Task, schema.Case]),
     ("Rules (`rules:` of a task)", [schema.RequireAutograd, schema.ForbidCalls, schema.GradientsFlow,
-                                    schema.RequireCalls, schema.CreatedOn, schema.SharesMemory, schema.MaxTorchOps]),
+                                    schema.RequireCalls, schema.CreatedOn, schema.SharesMemory, schema.MaxTorchOps,
+                                    schema.StayInTorch]),
     ("Argument values (`args:`, `variant:` of a case)", [
         schema.TensorValue, schema.RandomValue, schema.NumpyValue, schema.DTypeValue, schema.DeviceValue,
         schema.RandintValue, schema.ChoiceValue, schema.FormatValue, schema.ShapesValue, schema.ShapesValue.Spec,
@@ -74,6 +75,7 @@ _TITLES = {
     "Case": "case", "RequireAutograd": "kind: require_autograd", "ForbidCalls": "kind: forbid_calls",
     "GradientsFlow": "kind: gradients_flow", "RequireCalls": "kind: require_calls",
     "CreatedOn": "kind: created_on", "SharesMemory": "kind: shares_memory", "MaxTorchOps": "kind: max_torch_ops",
+    "StayInTorch": "kind: stay_in_torch",
     "TensorValue": "tensor: a literal tensor",
     "RandomValue": "random: a seeded random tensor", "NumpyValue": "numpy: a NumPy array",
     "DTypeValue": "dtype: a torch.dtype", "DeviceValue": "device: the device being checked",

@@ -173,8 +173,9 @@ def test_grade_batch_grades_a_class_and_resumes(tmp_path: Path) -> None:
     assert [r["student"] for r in rows] == sorted(reports)
     assert list(rows[0]) == ["student", "score", "max_score", "exercise3", "exercise3.cube_grad",
                              "exercise3.cube_second_grad", "exercise4", "exercise4.init_params",
-                             "exercise4.dense_forward"]
+                             "exercise4.dense_forward", "flags"]
     by = {r["student"]: r for r in rows}
+    assert by["mallory"]["flags"] == "exercise3:raw fd writes@9" and by["alice"]["flags"] == ""
     assert (by["alice"]["score"], by["alice"]["exercise4"], by["alice"]["exercise4.dense_forward"]) == ("12", "6", "4")
     assert (by["carol"]["exercise3.cube_second_grad"], by["carol"]["exercise4"]) == ("3", "")
     junit = validate_junit((out / "junit.xml").read_text())

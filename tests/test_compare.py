@@ -163,10 +163,7 @@ def test_unreadable_records_fail_without_crashing() -> None:
 
 @pytest.mark.parametrize(("answer", "normal"), [
     ((2, 3), (2, 3)),
-    ([2, 3], (2, 3)),
     (torch.Size([2, 3]), (2, 3)),
-    (torch.broadcast_shapes((2, 1), (3,)), (2, 3)),
-    (5, (5,)),
     ((), ()),
     ("error", "error"),
     ("Error ", "error"),
@@ -178,6 +175,8 @@ def test_accepted_answer_forms(answer: Any, normal: Any) -> None:
 
 
 @pytest.mark.parametrize(("answer", "message"), [
+    ([2, 3], "write the shape as a tuple, in round brackets like (2, 3), not as a list"),
+    (5, "5 is a number, not a shape: (5) is just 5 in Python; a 1-d shape needs a trailing comma, (5,)"),
     ((2.0, 3.0), "write the shape as a tuple of whole numbers, like (2, 3); it contains 2.0"),
     ((True, 3), "write the shape as a tuple of whole numbers, like (2, 3); it contains True"),
     ((torch.tensor(2), 3), "write the shape as a tuple of whole numbers, like (2, 3); it contains a tensor of shape ()"),
@@ -197,7 +196,7 @@ def test_rejected_answer_forms_say_why(answer: Any, message: str) -> None:
 
 
 def test_compare_answer() -> None:
-    assert compare_answer((2, 3), encode([2, 3])).ok
+    assert compare_answer((2, 3), encode((2, 3))).ok
     assert compare_answer("error", encode(" Error")).ok
     wrong = compare_answer((2, 3), encode((3, 2)))
     assert (wrong.rule, wrong.message) == (compare.ANSWER, "(3, 2) is not right; line the shapes up from the "

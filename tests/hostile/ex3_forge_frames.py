@@ -3,14 +3,14 @@ file descriptors and writes forged frames, made with the grader's own encoder, s
 autograd and returned a tensor of the right shape, before the real harness
 speaks. The functions themselves return zeros.
 
-Expected: 0 points: whatever the frames claim about how a result was computed,
-the values are compared with the grader's own references, and forged ones are
-wrong (this code cannot know the right values without computing them).
+Expected: 0 points: importing the grader's modules is refused in graded code, so the
+file does not load; and whatever forged frames could claim, the values are compared
+with the grader's own references.
 
 exercise: exercise3
 score: 0
-status: cube_grad=failed
-feedback: cube_grad ~ [values]
+status: cube_grad=error
+feedback: cube_grad ~ importing grader
 """
 
 import os

@@ -10,7 +10,7 @@ cannot name the grader) and runs under another uid without capabilities.
 exercise: exercise3
 score: 3
 status: cube_grad=passed cube_second_grad=failed
-feedback: cube_second_grad ~ [use autograd]
+feedback: cube_second_grad ~ [values] | [use autograd]
 needs: containment
 cli: yes
 """

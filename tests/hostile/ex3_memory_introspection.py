@@ -2,14 +2,15 @@
 module, cached reference results, the grader's job description, then uses any
 reference function it finds.
 
-Expected, in every mode: nothing is found: the warm process that forks every
-child (the sandbox's zygote, or process mode's) never loads a solution or
-computes a reference (the grader does that in its own process); 0 points.
+Expected, in every mode: 0 points. Object enumeration (gc.get_objects) is refused in
+graded code, so the file does not load; and even without that, the warm process that
+forks every child (the sandbox's zygote, or process mode's) never loads a solution or
+computes a reference (the grader does that in its own process).
 
 exercise: exercise3
 score: 0
-status: cube_grad=failed cube_second_grad=failed
-output: nothing in memory
+status: cube_grad=error cube_second_grad=error
+feedback: cube_grad ~ gc.get_objects is not allowed
 """
 
 import gc

@@ -1,11 +1,11 @@
-"""Full marks, in every accepted form: tuples, a list, a torch.Size computed by torch,
-and "error" written with capitals and stray spaces."""
+"""Full marks, in every accepted form: tuples, a torch.Size literal, an annotated
+assignment, and "error" written with capitals and stray spaces."""
 import torch
 
 q1 = (5, 6, 4, 3, 7, 2)
-q2 = torch.broadcast_shapes((256, 256, 3), (3,))  # a torch.Size is a tuple too
+q2 = torch.Size([256, 256, 3])  # a torch.Size written out is a tuple too
 q3 = (2, 256, 256, 3)
-q4 = [6, 5]
+q4: tuple[int, ...] = (6, 5)
 q5 = "Error "
 q6 = (8, 7, 6, 5)
 q7 = "ERROR"

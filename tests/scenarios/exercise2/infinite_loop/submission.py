@@ -1,6 +1,6 @@
-"""Infinite loop: a quiz has no functions, so the endless loop runs while the file loads
-(a search for q6 that never stops). Loading times out (import_timeout from course.yaml,
-10 s); every question reports the timeout and asks about a top-level loop."""
+"""Infinite loop: a search for q6 that never stops, at the top level. The file is never run
+for a quiz (the answers are read from the source), so there is no timeout: q1 to q5 score,
+q6 is computed (write the answer itself) and q7 to q10 are not defined."""
 
 q1 = (5, 6, 4, 3, 7, 2)
 q2 = (256, 256, 3)

@@ -1,6 +1,6 @@
-"""Raises: a quiz has no functions, so "an exception inside a function" becomes an
-exception while the file loads: q5 is computed with torch.broadcast_shapes, which raises
-for shapes that do not broadcast. Every question reports the error and the student's line."""
+"""Raises: q5 is computed with torch.broadcast_shapes, which would raise for shapes that do
+not broadcast. The file is never run for a quiz: the answers are read from the source, so
+the other nine questions score and q5 is told to write its answer itself."""
 import torch
 
 q1 = (5, 6, 4, 3, 7, 2)

@@ -1,4 +1,4 @@
-"""Syntax error: a missing comma in q3; the file cannot be loaded, so every question
+"""Syntax error: a missing comma in q3; the file cannot be parsed, so every question
 reports the error with its line."""
 
 q1 = (5, 6, 4, 3, 7, 2)

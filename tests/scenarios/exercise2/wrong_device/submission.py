@@ -1,6 +1,6 @@
 """Devices, for a quiz: the student works the answers out with tensors on the meta device
-(shapes without data). The .shape of a meta tensor (a torch.Size) is accepted; q3 returns
-the meta tensor itself instead of its shape, which is not an answer."""
+(shapes without data). Answers are read from the source, never computed by running it:
+q1 to q3 are expressions, not written answers, and each is told to write the answer itself."""
 import torch
 
 meta = "meta"
