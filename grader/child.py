@@ -315,12 +315,22 @@ def _tensors(value: Any) -> list[Any] | None:
     return None
 
 
-def _engine_made(value: Any, records: Any, inputs: set[Any]) -> bool:
-    """Whether every tensor of the result is what the autograd engine produced for a leaf
-    (or `inputs=` tensor) holding the values of one of the call's tensor arguments."""
+def _engine_made(value: Any, records: Any, inputs: set[Any], items: list[int] | None = None) -> bool:
+    """Whether every tensor of the result (or those at `items` of a tuple result) is what the
+    autograd engine produced for a leaf (or `inputs=` tensor) holding the values of one of
+    the call's tensor arguments."""
     tensors = _tensors(value)
     if not tensors or not records:
         return False
+    if items is not None:
+        if _type(value) is _Tensor:
+            return False
+        picked = []
+        for i in items:  # from the parent's plan; no builtin the submission could patch
+            if i >= _len(tensors):
+                return False
+            picked.append(tensors[i])
+        tensors = picked
     produced = {grad for leaf, grad in records if leaf in inputs}
     return all(_tensor_key(t) in produced for t in tensors)
 
@@ -506,7 +516,8 @@ def _call(fn: Any, args: dict[str, Any], task: dict[str, Any], filename: str, gu
         records = guards.evidence.take()
         if records is None:
             record["tampered"] = "the grader's record of the autograd engine was taken away"
-        record["autograd"] = ok and records is not None and _engine_made(value, records, inputs)
+        record["autograd"] = ok and records is not None and _engine_made(value, records, inputs,
+                                                                         task.get("autograd_items"))
     if lingering and (forbid or autograd) and not record.get("forbidden"):
         record["tampered"] = ("threads started by your function were still running after it returned; "
                               "join them before returning")

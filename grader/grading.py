@@ -6,6 +6,7 @@ The pipeline order is the body of `grade_source`. References come from
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import sys
 import time
@@ -142,6 +143,7 @@ def plan(course: CourseDir, ex_id: str, exercise: Exercise, opts: GradeOptions) 
         for rule in task.rules:
             if isinstance(rule, RequireAutograd):
                 rules["autograd"] = rule.feedback
+                rules["autograd_items"] = rule.items
             elif isinstance(rule, ForbidCalls):
                 rules["forbid"] = rule.feedback
                 rules.setdefault("forbid_calls", []).extend(rule.calls)
@@ -192,7 +194,7 @@ def build_job(planned: list[PlannedTask], source: str, filename: str) -> dict[st
                 if p.task.kind == "function" else [],
                 "case_count": {d: p.spec.case_count(d, len(p.cases)) for d in p.spec.devices},
                 "repeat_on": [d for d in p.spec.devices if p.spec.repeats_on(d)],
-                "autograd": "autograd" in p.spec.rules,
+                "autograd": "autograd" in p.spec.rules, "autograd_items": p.spec.rules.get("autograd_items"),
                 "forbid": p.spec.rules.get("forbid_calls", []), "grads_to": p.spec.grads_to,
                 "require": p.spec.rules.get("require_calls", []), "count_ops": "max_ops" in p.spec.rules,
                 "created_on": "created_on" in p.spec.rules,
@@ -355,6 +357,20 @@ def grade_file(course: CourseDir, ex_id: str, path: Path, opts: GradeOptions = G
     return grade_source(course, ex_id, source, path.name, opts, launcher)
 
 
+def _without_grader_imports(source: str) -> str:
+    """The solution without its top-level imports of the grader's quiz helpers: they
+    compute the answer keys in the grader's process, and graded code may not import the
+    grader (a submission's answers are literals, which the reference's become below)."""
+    lines = source.splitlines()
+    for stmt in ast.parse(source).body:
+        module = stmt.module if isinstance(stmt, ast.ImportFrom) else \
+            stmt.names[0].name if isinstance(stmt, ast.Import) else None
+        if module is not None and (module == "grader" or module.startswith("grader.")):
+            for i in range(stmt.lineno - 1, stmt.end_lineno or stmt.lineno):
+                lines[i] = "# (the grader's quiz helpers: answer keys, not graded code)" if i == stmt.lineno - 1 else ""
+    return "\n".join(lines) + "\n"
+
+
 def reference_submission(course: CourseDir, ex_id: str, opts: GradeOptions = GradeOptions()) -> str:
     """The reference solution as a student would submit it: the solution file,
     plus each answer task's variable set to the reference's live answer."""
@@ -363,6 +379,7 @@ def reference_submission(course: CourseDir, ex_id: str, opts: GradeOptions = Gra
     answers = [p for p in plan(course, ex_id, exercise, opts) if p.task.kind == "answer"]
     if not answers:
         return source
+    source = _without_grader_imports(source)
     solution = load_solution(course, ex_id)
     lines = [source.rstrip(), ""]
     if opts.student:

@@ -74,8 +74,8 @@ def _examples(task: Task, dtypes: dict[int, list[Any]] | None = None) -> str:
     lines = []
     annotations = _annotations(task)
     for i, case in enumerate(task.cases):
-        if case.hidden or case.expected is None:
-            continue
+        if case.hidden or case.expected is None or case.available is not None:
+            continue  # a case that pretends devices exist cannot be pasted on this machine
         args = ", ".join(f"{k}={_example_arg(v, annotations.get(k))}" for k, v in case.args.items())
         result = _example_result(case, annotations.get("return"), (dtypes or {}).get(i))
         lines.append(f">>> {task.name}({args})\n{result}")

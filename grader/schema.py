@@ -236,6 +236,9 @@ class RequireAutograd(Strict):
     """Names the rule."""
     feedback: str = "use autograd: compute the gradient with backward() or torch.autograd.grad"
     """What the student reads when no backward pass ran."""
+    items: list[int] | None = Field(None, min_length=1)
+    """For a function that returns a tuple: the positions (from 0) of the items that are
+    gradients, e.g. `[1, 2]` for `(y, w.grad, b.grad)`; default every item."""
 
 
 class ForbidCalls(Strict):
