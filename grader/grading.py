@@ -213,7 +213,7 @@ def _detach_all(value: Any) -> Any:
 def limits_for(course: CourseDir, planned: list[PlannedTask]) -> runner.Limits:
     d = course.course.defaults
     return runner.Limits(task_timeout=[p.timeout for p in planned], import_timeout=d.import_timeout,
-                         memory_mb=d.memory_mb, output_limit=d.output_limit)
+                         memory_mb=d.memory_mb, output_limit=d.output_limit, result_mb=d.result_mb)
 
 
 def _import_feedback(run: runner.TaskRun) -> str:

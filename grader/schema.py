@@ -421,6 +421,9 @@ class Defaults(Strict):
     """Extra memory a submission may allocate, in MiB."""
     output_limit: int = Field(4000, ge=100)
     """Characters of the student's printed output kept in the report."""
+    result_mb: int = Field(256, ge=1, le=4096)
+    """MiB of results (text and tensor bytes) the grader reads back from one submission of one exercise;
+    a submission that sends more gets an error for the task it was running."""
 
 
 class Course(Strict):
