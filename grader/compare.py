@@ -75,6 +75,11 @@ def _dtype_name(dt: torch.dtype) -> str:
 
 
 def _type_name(got: dict[str, Any]) -> str:
+    name = _type_name_of(got)
+    return name if len(name) <= 200 else name[:197] + "..."
+
+
+def _type_name_of(got: dict[str, Any]) -> str:
     kind = got.get("kind")
     if kind == "py":
         return "None" if got.get("value") is None else type(got.get("value")).__name__
@@ -88,6 +93,24 @@ def _type_name(got: dict[str, Any]) -> str:
     name = str(got.get("type", "unknown"))
     name = {"builtins.ellipsis": "... (not answered yet)", "builtins.NoneType": "None"}.get(name, name)
     return name.removeprefix("builtins.")
+
+
+def _close(a: int | float, b: int | float, rel: float, abs_: float) -> bool:
+    """`math.isclose` for any two Python numbers: an int too large for a float is compared
+    exactly instead of raising OverflowError."""
+    try:
+        return math.isclose(float(a), float(b), rel_tol=rel, abs_tol=abs_)
+    except OverflowError:
+        return a == b
+
+
+def shown(value: Any, limit: int = 80) -> str:
+    """A short repr of any plain value (a 400-digit int, a long string) for feedback."""
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):  # ints beyond Python's str() digit limit
+        text = f"<a {type(value).__name__} too large to show>"
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def compare_value(expected: Any, got: Any, *, device: str, check_values: bool, tol: Tolerance,
@@ -113,7 +136,7 @@ def compare_value(expected: Any, got: Any, *, device: str, check_values: bool, t
         if got.get("kind") != "dtype":
             return Verdict.fail(TYPE, f"{what}: expected a torch.dtype, got {_type_name(got)}")
         if got.get("value") != _dtype_name(expected):
-            return Verdict.fail(VALUES, f"{what}: expected {_dtype_name(expected)}, got {got.get('value')}")
+            return Verdict.fail(VALUES, f"{what}: expected {_dtype_name(expected)}, got {shown(got.get('value'))}")
         return PASS
     if isinstance(expected, (bool, int, float, str)) or expected is None:
         if got.get("kind") != "py":
@@ -126,9 +149,9 @@ def compare_value(expected: Any, got: Any, *, device: str, check_values: bool, t
         elif isinstance(value, bool) or not isinstance(value, (int, float)):
             ok = False
         else:
-            ok = math.isclose(float(value), float(expected), rel_tol=1e-6, abs_tol=1e-6)
+            ok = _close(value, expected, 1e-6, 1e-6)
         if not ok:
-            return Verdict.fail(VALUES, f"{what}: expected {expected!r}, got {value!r}")
+            return Verdict.fail(VALUES, f"{what}: expected {shown(expected)}, got {shown(value)}")
         return PASS
     return Verdict.fail(TYPE, f"{what}: the reference returned a {type(expected).__name__}, "
                               "which the grader cannot compare")
@@ -139,7 +162,7 @@ def _compare_tensor(expected: torch.Tensor, got: dict[str, Any], *, device: str,
     if got.get("kind") != "tensor":
         if got.get("tensor_subclass"):
             return Verdict.fail(PLAIN_TENSOR,
-                                f"{what}: expected a plain torch.Tensor, got the subclass {got.get('type')}")
+                                f"{what}: expected a plain torch.Tensor, got the subclass {_type_name(got)}")
         return Verdict.fail(PLAIN_TENSOR, f"{what}: expected a torch.Tensor, got {_type_name(got)}")
     value = got.get("value")
     if value is not None and type(value) is not torch.Tensor:
@@ -211,8 +234,9 @@ def normalize_answer(got: Any) -> tuple[Any, str]:
         if text == "error":
             return text, ""
         if text and all(ch in "0123456789(),[] " for ch in text):
-            return None, f"{value!r} is a string; write the shape without quotes, as a tuple like (2, 3)"
-        return None, f"{value!r} is not an answer; write a tuple like (2, 3), or the string \"error\" spelt exactly so"
+            return None, f"{shown(value)} is a string; write the shape without quotes, as a tuple like (2, 3)"
+        return None, (f"{shown(value)} is not an answer; write a tuple like (2, 3), or the string \"error\" "
+                      "spelt exactly so")
     if kind == "py" and isinstance(value, int) and not isinstance(value, bool):
         return (value,), ""
     if kind == "seq" and isinstance(got.get("items"), list):
@@ -220,7 +244,7 @@ def normalize_answer(got: Any) -> tuple[Any, str]:
         for item in got["items"]:
             v = item.get("value") if isinstance(item, dict) and item.get("kind") == "py" else None
             if not isinstance(v, int) or isinstance(v, bool):
-                bad = repr(v) if isinstance(item, dict) and item.get("kind") == "py" else \
+                bad = shown(v) if isinstance(item, dict) and item.get("kind") == "py" else \
                     _type_name(item) if isinstance(item, dict) else "something unreadable"
                 return None, f"write the shape as a tuple of whole numbers, like (2, 3); it contains {bad}"
             dims.append(v)
@@ -237,12 +261,12 @@ def compare_answer(expected: Any, got: Any, wrong: str | None = None) -> Verdict
         rule = NOT_IMPLEMENTED if problem.startswith("not answered") else ANSWER
         return Verdict.fail(rule, problem)
     if isinstance(expected, (tuple, list)):
-        expected = tuple(int(d) for d in expected)
+        expected = tuple(d if isinstance(d, bool) or not isinstance(d, int) else int(d) for d in expected)
     elif isinstance(expected, str):
         expected = expected.lower()
     if answer == expected:
         return PASS
-    return Verdict.fail(ANSWER, f"{answer!r} is not right; " + (wrong or "line the shapes up from the rightmost "
+    return Verdict.fail(ANSWER, f"{shown(answer)} is not right; " + (wrong or "line the shapes up from the rightmost "
                                                                           "dimension and compare them pair by pair"))
 
 
@@ -288,10 +312,10 @@ def compare_value_answer(expected: Any, got: Any, wrong: str | None = None) -> V
     expected = _plain_answer(expected)
     same = type(answer) is type(expected) and answer == expected
     if isinstance(expected, float) and isinstance(answer, (int, float)) and not isinstance(answer, bool):
-        same = math.isclose(float(answer), expected, rel_tol=1e-6, abs_tol=1e-9)
+        same = _close(answer, expected, 1e-6, 1e-9)
     if same:
         return PASS
-    return Verdict.fail(ANSWER, f"{answer!r} is not right" + (f"; {wrong}" if wrong else ""))
+    return Verdict.fail(ANSWER, f"{shown(answer)} is not right" + (f"; {wrong}" if wrong else ""))
 
 
 def check_call(record: dict[str, Any], *, rules: dict[str, Any]) -> Verdict:

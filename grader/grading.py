@@ -19,7 +19,7 @@ from typing import Any
 import torch
 
 from grader import runner
-from grader.compare import CaseRef, TaskSpec, Tolerance, grad_flags, judge_task
+from grader.compare import CaseRef, Judgement, TaskSpec, Tolerance, grad_flags, judge_task
 from grader.course import CourseDir
 from grader.errors import GraderError, UsageError
 from grader.results import ExerciseReport, TaskResult
@@ -277,7 +277,11 @@ def grade_source(course: CourseDir, ex_id: str, source: str, filename: str,
             results.append(TaskResult(p.task.name, 0.0, p.task.points, status, _import_feedback(run),
                                       {d: status for d in p.spec.devices}))
             continue
-        judgement = judge_task(p.spec, refs.get(i, []), run.status, run.result, run.detail)
+        try:
+            judgement = judge_task(p.spec, refs.get(i, []), run.status, run.result, run.detail)
+        except Exception as exc:  # noqa: BLE001 - one task's data never stops the judging of the others
+            judgement = Judgement("error", f"the grader could not judge what your code returned "
+                                           f"({type(exc).__name__})", {d: "error" for d in p.spec.devices})
         score = p.task.points if judgement.status == "passed" else 0.0
         results.append(TaskResult(p.task.name, score, p.task.points, judgement.status, judgement.feedback,
                                   judgement.devices))
