@@ -21,6 +21,7 @@ from typing import Any
 
 from grader.course import CourseDir
 from grader.errors import UsageError
+from grader.inert import visible
 from grader.results import CourseReport, ExerciseReport, Report, TaskResult, exercises_of
 
 EXECUTORS = ("local", "dask")
@@ -551,7 +552,7 @@ def summary_json(result: BatchResult) -> str:
     """`grade batch --format json`: the class at a glance, pointing at each student's report."""
     students = []
     for name, report in result.reports.items():
-        students.append({"student": name, "score": report.score, "max_score": report.max_score,
+        students.append({"student": visible(name), "score": report.score, "max_score": report.max_score,
                          "exercises": {e.exercise: e.score for e in exercises_of(report)},
                          "report": str(result.out / f"{name}.json")})
     data = {"version": 1, "out": str(result.out), "graded": len(result.graded), "resumed": len(result.resumed),

@@ -18,6 +18,7 @@ import click
 
 from grader.course import CourseDir
 from grader.errors import ConfigError, GraderError, UsageError
+from grader.inert import visible
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -56,8 +57,9 @@ def _options(devices: str | None, timeout: float | None, student: str | None) ->
 
 
 def _info(message: str) -> None:
-    """Notices go to stderr so that stdout carries only the report."""
-    click.echo(message, err=True)
+    """Notices go to stderr so that stdout carries only the report (names in them are the
+    students': shown inert)."""
+    click.echo(visible(message), err=True)
 
 
 def emit(report: Any, fmt: str, output: Path | None) -> None:

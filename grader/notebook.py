@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from grader.course import CourseDir
 from grader.errors import GraderError, UsageError
+from grader.inert import for_html
 from grader.results import CourseReport, ExerciseReport, TaskResult
 
 if TYPE_CHECKING:
@@ -738,7 +739,7 @@ def _write_gradebook(nbc: CourseDirectory, assignment: str, results: list[Notebo
                                               r.student)
                 except MissingEntry:
                     continue
-                comment.auto_comment = (task.feedback if task else r.error) or None
+                comment.auto_comment = for_html((task.feedback if task else r.error) or "") or None
         gb.db.commit()
 
 

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from grader.inert import visible
 from grader.results import ExerciseReport, Report, exercises_of
 
 if TYPE_CHECKING:  # imported where used: `grade exercise3` renders a table and needs neither
@@ -97,6 +98,7 @@ def _junit_suite(ex: ExerciseReport, name: str, classname: str) -> ET.Element:
 
     failures = sum(t.status == "failed" for t in ex.tasks)
     errors = sum(t.status in ("error", "timeout") for t in ex.tasks)
+    name, classname = _xml_text(name), _xml_text(classname)
     suite = ET.Element("testsuite", name=name, tests=str(len(ex.tasks)), failures=str(failures),
                        errors=str(errors), skipped="0", time=f"{ex.seconds:.3f}")
     props = ET.SubElement(suite, "properties")
@@ -118,9 +120,8 @@ def _junit_suite(ex: ExerciseReport, name: str, classname: str) -> ET.Element:
 
 
 def _xml_text(text: str) -> str:
-    """XML 1.0 cannot hold most control characters, whatever the student printed."""
-    return "".join(ch if ch in "\t\n\r" or (" " <= ch <= "\ud7ff") or ("\ue000" <= ch <= "\ufffd")
-                   or ch >= "\U00010000" else "\ufffd" for ch in text)
+    """XML 1.0 cannot hold most control characters, whatever the student printed or named."""
+    return visible(text)
 
 
 def _junit_document(suites: list[ET.Element]) -> str:
@@ -188,7 +189,7 @@ def summary_csv(course: CourseDir, reports: Mapping[str, Report]) -> str:
     writer.writerow(header)
     for student, report in reports.items():
         by_ex = {ex.exercise: ex for ex in exercises_of(report)}
-        row = [student, _points(report.score), _points(report.max_score)]
+        row = [visible(student), _points(report.score), _points(report.max_score)]
         for e in exercises:
             ex = by_ex.get(e)
             scores = {t.name: t.score for t in ex.tasks} if ex else {}

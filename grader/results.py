@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from grader.inert import visible
+
 REPORT_VERSION = 1
 STATUSES = ("passed", "failed", "error", "timeout")
 
@@ -18,6 +20,9 @@ class TaskResult:
     """One of `passed`, `failed`, `error`, `timeout`."""
     feedback: str = ""
     devices: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "feedback", visible(self.feedback))  # the student's text, made inert once
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "score": self.score, "max_score": self.max_score, "status": self.status,
@@ -33,6 +38,11 @@ class ExerciseReport:
     isolation: str = "process"
     seconds: float = 0.0
     student: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "output", visible(self.output))
+        if self.student is not None:
+            object.__setattr__(self, "student", visible(self.student))
 
     @property
     def score(self) -> float:
@@ -64,6 +74,10 @@ class CourseReport:
 
     exercises: tuple[ExerciseReport, ...]
     student: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.student is not None:
+            object.__setattr__(self, "student", visible(self.student))
 
     @property
     def score(self) -> float:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -18,6 +19,8 @@ import jsonschema
 import pytest
 import yaml
 from conftest import ROOT, SCENARIOS, run_grade
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from junitparser import Error, Failure, JUnitXml
 
 from grader.cli import main
@@ -229,3 +232,48 @@ def test_github_classroom_workflow_grades_the_student_repository(tmp_path: Path)
     suites = {suite.name: suite for suite in xml}
     assert "exercise3" in suites and "exercise1" in suites
     assert all(isinstance(case.result[0], Failure) for case in suites["exercise3"])
+
+
+# ---------------------------------------------------------------- inert output (issue 11): property test
+
+_ANY_TEXT = st.text(st.characters(codec=None, categories=None), max_size=60) | st.sampled_from([
+    "\x1b[2J\x1b[H", "\x1b]52;c;RkFLRQ==\x07", "\x9b31m", "\ud800", "a\udc80b", "<script>x</script>",
+    "# Your grade\n**6/6**", "\r\n", "\x00\x7f\u202e\ufffe"])
+
+
+@given(feedback=_ANY_TEXT, output=_ANY_TEXT, student=_ANY_TEXT)
+@settings(max_examples=150, deadline=None)
+def test_every_renderer_gives_valid_inert_text_whatever_the_student_produced(feedback: str, output: str,
+                                                                             student: str) -> None:
+    import io
+
+    from rich.console import Console
+
+    from grader.inert import for_html
+    from grader.reports import print_table, to_json
+
+    tasks = (TaskResult("f", 0.0, 1.0, "error", feedback, {"cpu": "error"}),
+             TaskResult("g", 1.0, 1.0, "passed", "", {"cpu": "passed"}))
+    report = ExerciseReport("exercise3", "t", tasks, output=output, student=student or None)
+    buf = io.StringIO()
+    print_table(report, console=Console(file=buf, width=100, no_color=True, force_terminal=False))
+    rendered = {"json": to_json(report), "junit": to_junit(report), "gradescope": to_gradescope(report),
+                "class": to_junit_batch({student or "s": report}), "table": buf.getvalue(),
+                "comment": for_html(feedback)}
+    for name, text in rendered.items():
+        text.encode("utf-8")  # strict: no lone surrogate anywhere
+        assert not any(ch < " " and ch not in "\n\t" or "\x7f" <= ch <= "\x9f" for ch in text), (name, text)
+    assert json.loads(rendered["json"])["tasks"][0]["feedback"] == report.tasks[0].feedback
+    json.loads(rendered["gradescope"])
+    ET.fromstring(rendered["junit"].encode("utf-8"))
+    ET.fromstring(rendered["class"].encode("utf-8"))
+    assert "<" not in rendered["comment"] and ">" not in rendered["comment"]
+    assert not re.search(r"(?<!\\)(\\\\)*[#*_`\[\]|]", re.sub(r"&#?\w+;", "", rendered["comment"]))
+
+
+def test_escape_sequences_are_shown_not_obeyed() -> None:
+    from grader.inert import for_html, visible
+
+    assert visible("a\x1b[2Jb\x9b1m\x07\r\nc\ud800") == "a\\x1b[2Jb\\x9b1m\\x07\nc\ufffd"
+    assert visible(visible("\x1b")) == "\\x1b"
+    assert for_html("<b># [hi](x)</b>") == "&lt;b&gt;\\# \\[hi\\]\\(x\\)&lt;/b&gt;"

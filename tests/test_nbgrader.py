@@ -24,6 +24,7 @@ import yaml
 from grader.course import CourseDir
 from grader.grading import GradeOptions, grade_source, reference_submission
 from grader.incell import decode_payload, run_task
+from grader.inert import for_html
 from grader.notebook import (
     batch_nbgrader,
     check_notebook,
@@ -301,7 +302,9 @@ def test_plain_nbgrader_trusts_the_kernel_and_the_trusted_batch_does_not(course:
     trusted = _gradebook(folder)
     assert {s: (g["test_cube_grad"], g["test_cube_second_grad"]) for s, g in trusted.items()} == \
         {"alice": (3.0, 3.0), "bob": (0.0, 3.0), "mallory": (0.0, 3.0)}
-    assert trusted["mallory"]["solution_cube_grad"] == trusted["bob"]["solution_cube_grad"] == autograde_feedback
+    # the comment is Markdown that nbgrader renders: the feedback escaped, so that it shows as it is
+    assert trusted["mallory"]["solution_cube_grad"] == trusted["bob"]["solution_cube_grad"] == \
+        for_html(autograde_feedback)
     assert trusted["alice"]["solution_cube_grad"] is None
     report = json.loads((tmp_path / "reports/mallory.json").read_text())
     assert (report["student"], report["score"], report["max_score"]) == ("mallory", 3.0, 6.0)
