@@ -383,6 +383,8 @@ class CaseRef:
     """The `modifies` arguments as the reference left them."""
     flags: Any = None
     """`grad_flags` of the reference's result, when the task checks them."""
+    hidden: bool = False
+    """A hidden case: its arguments and expected result never appear in feedback (`hidden_message`)."""
 
 
 @dataclass(frozen=True)
@@ -421,7 +423,10 @@ class TaskSpec:
 class Judgement:
     status: str
     feedback: str
+    """The first failure of a visible case, else the first of a hidden case."""
     devices: dict[str, str]
+    hidden: dict[str, str] | None = None
+    """For a task with hidden cases: their own `status` and `feedback` (Gradescope reports them apart)."""
 
 
 CHECKED_DEVICE = "the device being checked"
@@ -508,16 +513,65 @@ def judge_case(spec: TaskSpec, ref: CaseRef, record: Any, device: str) -> Verdic
     return PASS
 
 
+def _kind_of(got: Any) -> str:
+    """What a result was like, without anything derived from the inputs (no shape, no value)."""
+    if not isinstance(got, dict):
+        return "something unreadable"
+    if got.get("kind") == "tensor":
+        return "a tensor"  # its dtype or shape would tell the hidden input's
+    if got.get("kind") == "py":
+        return "None" if got.get("value") is None else type(got.get("value")).__name__
+    if got.get("kind") == "seq":
+        return f"a {_type_name(got)}"
+    return _type_name(got)
+
+
+def hidden_message(spec: TaskSpec, verdict: Verdict, record: Any) -> str:
+    """A failure of a hidden case in words that name the rule and what the student's result was
+    like, never the case's arguments, its expected result, or numbers derived from them."""
+    got = record.get("output") if isinstance(record, dict) else None
+    kind = _kind_of(got)
+    rule = verdict.rule
+    if rule == EXCEPTION:
+        exc = record.get("exception") if isinstance(record, dict) else None
+        name = shown(exc.get("type"), 60).strip("'") if isinstance(exc, dict) else "an exception"
+        tb = str(exc.get("traceback", "")).rstrip() if isinstance(exc, dict) else ""
+        text = f"your code raised {name} (on a hidden case its message is not shown)"
+        return f"{text}\n{tb}" if tb else text
+    templates = {
+        SHAPE: f"your result ({kind}) does not have the expected shape",
+        DTYPE: f"your result ({kind}) does not have the expected dtype",
+        VALUES: f"your result ({kind}) has the expected shape and dtype but wrong values"
+                + (" (it has NaN or inf)" if "NaN or inf" in verdict.message else ""),
+        STRUCTURE: f"your result ({kind}) does not have the expected structure",
+        TYPE: f"your result ({kind}) is not of the expected type",
+        PLAIN_TENSOR: f"your result ({kind}) is not a plain torch.Tensor",
+        MODIFIES: "an argument this function must change in place is not right after the call",
+        INPUTS: "your function changed one of its inputs in place; work on a copy instead",
+        REPEAT: f"calling {spec.name} a second time with the same inputs gave a different result; did gradients "
+                "accumulate in .grad?",
+        GRADIENTS: f"the gradients that flow back to the inputs are wrong or missing. {spec.rules.get('gradients', '')}"
+                   .strip(),
+    }
+    return templates.get(rule, verdict.message)  # the other rules name nothing of the case
+
+
 def judge_task(spec: TaskSpec, refs: list[CaseRef], run_status: str, result: dict[str, Any] | None,
                detail: str) -> Judgement:
-    """One task's status, feedback and per-device statuses."""
+    """One task's status, feedback and per-device statuses; every case is judged (a visible
+    failure is reported before a hidden one)."""
+    hidden_cases = any(ref.hidden for ref in refs)
+
+    def whole(status: str, feedback: str) -> Judgement:
+        return Judgement(status, feedback, {d: status for d in spec.devices},
+                         {"status": status, "feedback": ""} if hidden_cases else None)
+
     if run_status == "timeout":
-        return Judgement("timeout", f"{spec.name} {detail} and was stopped; is there an infinite loop?",
-                         {d: "timeout" for d in spec.devices})
+        return whole("timeout", f"{spec.name} {detail} and was stopped; is there an infinite loop?")
     if run_status != "done" or not isinstance(result, dict):
-        return Judgement("error", detail or "the grader could not read the results", {d: "error" for d in spec.devices})
+        return whole("error", detail or "the grader could not read the results")
     if "missing" in result:
-        return Judgement("error", str(result["missing"]), {d: "error" for d in spec.devices})
+        return whole("error", str(result["missing"]))
     if spec.kind == "answer":
         compare = compare_value_answer if spec.answer_form == "value" else compare_answer
         verdict = compare(refs[0].expected, result.get("answer"), spec.wrong_answer)
@@ -525,27 +579,34 @@ def judge_task(spec: TaskSpec, refs: list[CaseRef], run_status: str, result: dic
         return Judgement(status, "" if verdict.ok else f"[{verdict.rule}] {verdict.message}", {"cpu": status})
     per_device = result.get("devices")
     if not isinstance(per_device, dict):
-        return Judgement("error", "the grader could not read the results", {d: "error" for d in spec.devices})
+        return whole("error", "the grader could not read the results")
     statuses: dict[str, str] = {}
-    first_failure = ""
+    visible_failure = hidden_failure = ""
+    hidden_status = "passed"
     for device in spec.devices:
         records = per_device.get(device)
         count = spec.case_count(device, len(refs))
         if not isinstance(records, list) or len(records) != count:
             statuses[device] = "error"
-            first_failure = first_failure or f"[{device}] the grader could not read the results"
+            visible_failure = visible_failure or f"[{device}] the grader could not read the results"
             continue
         statuses[device] = "passed"
         for i, (ref, record) in enumerate(zip(refs[:count], records, strict=True)):
             verdict = judge_case(spec, ref, record, device)
             if verdict.ok:
                 continue
-            statuses[device] = "error" if verdict.rule == EXCEPTION else "failed"
-            if not first_failure:
+            bad = "error" if verdict.rule == EXCEPTION else "failed"
+            if statuses[device] == "passed":
+                statuses[device] = bad
+            if ref.hidden and not hidden_failure:
+                hidden_status = bad
+                hidden_failure = f"[{verdict.rule}] on {device}, hidden case {i + 1}: " \
+                                 f"{hidden_message(spec, verdict, record)}"
+            elif not ref.hidden and not visible_failure:
                 label = ref.label.replace(CHECKED_DEVICE, repr(device))
-                first_failure = f"[{verdict.rule}] on {device}, case {i + 1} ({label}): {verdict.message}"
-            break
+                visible_failure = f"[{verdict.rule}] on {device}, case {i + 1} ({label}): {verdict.message}"
+    hidden = {"status": hidden_status, "feedback": hidden_failure} if hidden_cases else None
     if all(s == "passed" for s in statuses.values()):
-        return Judgement("passed", "", statuses)
+        return Judgement("passed", "", statuses, hidden)
     status = "error" if "error" in statuses.values() else "failed"
-    return Judgement(status, first_failure, statuses)
+    return Judgement(status, visible_failure or hidden_failure, statuses, hidden)

@@ -196,7 +196,8 @@ def references(solution: types.ModuleType, p: PlannedTask, ex_id: str) -> list[C
         after = {n: cpu_args[n].detach().clone() for n in p.spec.modifies if isinstance(cpu_args.get(n), torch.Tensor)}
         expected = _detach_all(expected)
         label = ", ".join(f"{k}={describe(v)}" for k, v in args.items()) or "no arguments"
-        refs.append(CaseRef(args=args, expected=expected, label=label, grads=grads, after=after, flags=flags))
+        refs.append(CaseRef(args=args, expected=expected, label=label, grads=grads, after=after, flags=flags,
+                            hidden=p.task.cases[i].hidden))
     return refs
 
 
@@ -284,7 +285,7 @@ def grade_source(course: CourseDir, ex_id: str, source: str, filename: str,
                                            f"({type(exc).__name__})", {d: "error" for d in p.spec.devices})
         score = p.task.points if judgement.status == "passed" else 0.0
         results.append(TaskResult(p.task.name, score, p.task.points, judgement.status, judgement.feedback,
-                                  judgement.devices))
+                                  judgement.devices, judgement.hidden))
     return ExerciseReport(exercise=ex_id, title=exercise.title, tasks=tuple(results), output=outcome.output,
                           isolation=outcome.isolation, seconds=time.monotonic() - started, student=opts.student)
 

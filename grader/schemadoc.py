@@ -59,7 +59,7 @@ def json_text(kind: str | None) -> str:
 # ---------------------------------------------------------------- Markdown reference
 
 _SECTIONS: list[tuple[str, list[type[BaseModel]]]] = [
-    ("course.yaml", [schema.Course, schema.Defaults]),
+    ("course.yaml", [schema.Course, schema.Defaults, schema.Gradescope]),
     ("Exercise files", [schema.Exercise, schema.Task, schema.Case]),
     ("Rules (`rules:` of a task)", [schema.RequireAutograd, schema.ForbidCalls, schema.GradientsFlow]),
     ("Argument values (`args:`, `variant:` of a case)", [
@@ -69,7 +69,8 @@ _SECTIONS: list[tuple[str, list[type[BaseModel]]]] = [
 ]
 
 _TITLES = {
-    "Course": "course.yaml", "Defaults": "defaults", "Exercise": "exercise file", "Task": "task",
+    "Course": "course.yaml", "Defaults": "defaults", "Gradescope": "gradescope", "Exercise": "exercise file",
+    "Task": "task",
     "Case": "case", "RequireAutograd": "kind: require_autograd", "ForbidCalls": "kind: forbid_calls",
     "GradientsFlow": "kind: gradients_flow", "TensorValue": "tensor: a literal tensor",
     "RandomValue": "random: a seeded random tensor", "NumpyValue": "numpy: a NumPy array",

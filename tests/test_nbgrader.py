@@ -387,3 +387,35 @@ def test_broken_notebooks_score_zero_with_a_reason_and_the_class_is_graded(cours
     assert "garbled" in out and "not graded" in out
     feedback = folder / "autograded/syntax/exercise3/exercise3.ipynb"
     assert _cell(feedback, "test_cube_grad").outputs[0].evalue.startswith("[notebook] your solution cell of cube_grad")
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_a_class_under_fire_through_the_gradebook(course: CourseDir, released: Path, tmp_path: Path) -> None:
+    """Issue 11: honest notebooks interleaved with every hostile submission for exercise 3 (its code as
+    a last cell), graded into nbgrader's gradebook: one commit per student, so every student has
+    their grades, and the honest ones are what they are when graded alone."""
+    hostile = sorted(p for p in (Path(__file__).parent / "hostile").glob("ex3_*.py")
+                     if "exercise: exercise3" in p.read_text())
+    honest = {"h_alice": GOOD, "q_bob": {**GOOD, "solution_cube_grad": ANALYTIC}}
+    alone_dir, class_dir = tmp_path / "alone", tmp_path / "class"
+    for folder in (alone_dir, class_dir):
+        shutil.copytree(released, folder)
+        for name, bodies in honest.items():
+            _submit(folder, name, bodies)
+    for path in hostile:
+        code = path.read_text()
+        _submit(class_dir, path.stem, GOOD, edit=lambda cells, code=code: cells.append(nbformat.v4.new_code_cell(code)))
+    opts = GradeOptions(devices=("cpu", "meta"), timeout=2)
+    assert batch_nbgrader(course, alone_dir, "exercise3", opts, 1, tmp_path / "alone-reports") == 0
+    batch_nbgrader(course, class_dir, "exercise3", opts, 2, tmp_path / "class-reports")
+    alone, graded = _gradebook(alone_dir), _gradebook(class_dir)
+    assert set(graded) == set(honest) | {p.stem for p in hostile}
+    for name in honest:
+        assert graded[name] == alone[name]
+        report = json.loads((tmp_path / "class-reports" / f"{name}.json").read_text())
+        assert {k: v for k, v in report.items() if k != "time_s"} == \
+            {k: v for k, v in json.loads((tmp_path / "alone-reports" / f"{name}.json").read_text()).items()
+             if k != "time_s"}
+    comments = [c for row in graded.values() for k, c in row.items() if k.startswith("solution_") and c]
+    assert comments and not any("<" in c or "\x1b" in c for c in comments)
