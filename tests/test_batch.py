@@ -324,7 +324,8 @@ def test_a_grading_the_grader_could_not_finish_is_grader_error_exit_3_and_never_
         assert captured.err.rstrip().endswith(": bug")
         bug = json.loads((out / "bug.json").read_text())
         assert {t["status"] for t in bug["tasks"]} == {"grader_error"} and bug["score"] == 0.0
-        assert json.loads((out / "ann.json").read_text())["score"] == 6.0
+        ann = json.loads((out / "ann.json").read_text())
+        assert ann["score"] == 6.0 and bug["isolation"] == ann["isolation"]  # where it ran, not "process"
         state = json.loads((out / ".grade-batch.json").read_text())["students"]
         assert set(state) == {"ann"}
         errors = [e for e in ET.fromstring(captured.out).iter("error")]

@@ -277,3 +277,33 @@ def test_escape_sequences_are_shown_not_obeyed() -> None:
     assert visible("a\x1b[2Jb\x9b1m\x07\r\nc\ud800") == "a\\x1b[2Jb\\x9b1m\\x07\nc\ufffd"
     assert visible(visible("\x1b")) == "\\x1b"
     assert for_html("<b># [hi](x)</b>") == "&lt;b&gt;\\# \\[hi\\]\\(x\\)&lt;/b&gt;"
+
+
+def test_gradescope_reports_hidden_cases_as_their_own_tests_with_the_courses_visibility(tmp_path: Path) -> None:
+    from grader.course import CourseDir
+    from grader.reports import render
+
+    tasks = (TaskResult("f", 0.0, 2.0, "failed", "[values] on cpu, hidden case 3: your result (a tensor) has the "
+                        "expected shape and dtype but wrong values", {"cpu": "failed"},
+                        {"status": "failed", "feedback": "[values] on cpu, hidden case 3: your result (a tensor) has "
+                                                         "the expected shape and dtype but wrong values"}),
+             TaskResult("g", 0.0, 1.0, "failed", "[shape] on cpu, case 1 (x=...): result: expected shape (2,)",
+                        {"cpu": "failed"}, {"status": "passed", "feedback": ""}),
+             TaskResult("h", 1.0, 1.0, "passed", "", {"cpu": "passed"}))
+    report = ExerciseReport("exercise3", "t", tasks, output="printed\n" + "x" * 10_000)
+    doc = json.loads(to_gradescope(report))
+    validate_gradescope(doc)
+    assert [(t["name"], t["score"], t["max_score"], t["status"], t["visibility"]) for t in doc["tests"]] == [
+        ("exercise3: f (visible cases)", 0.0, 0.0, "passed", "visible"),
+        ("exercise3: f (hidden cases)", 0.0, 2.0, "failed", "after_published"),
+        ("exercise3: g (visible cases)", 0.0, 0.0, "failed", "visible"),
+        ("exercise3: g (hidden cases)", 0.0, 1.0, "failed", "after_published"),
+        ("exercise3: h", 1.0, 1.0, "passed", "visible")]
+    assert doc["tests"][1]["output"].startswith("[values] on cpu, hidden case 3")
+    assert "your code printed:\nprinted\nxxx" in doc["output"] and doc["output"].endswith("more characters] ...")
+    root = tmp_path / "course"
+    shutil.copytree(ROOT, root, ignore=shutil.ignore_patterns(".git", "tests", "workspace", "*.egg-info"))
+    text = (root / "course.yaml").read_text()
+    (root / "course.yaml").write_text(text + "gradescope:\n  hidden_visibility: hidden\n")
+    doc = json.loads(render(report, "gradescope", CourseDir(root)))
+    assert {t["visibility"] for t in doc["tests"]} == {"visible", "hidden"}

@@ -2,7 +2,8 @@
 surrogates (not Unicode text at all) in an exception's message and in an
 exception class's name, terminal escape sequences (clear the screen, set the
 clipboard with OSC 52, a hyperlink, the window title), NUL and C1 bytes, and
-invalid UTF-8 written straight to the output.
+invalid UTF-8 written straight to the output; HTML and a Markdown heading for
+the gradebook's feedback page.
 
 Expected: every format (JSON here, through the real command) is written, valid,
 with the surrogates replaced and the control characters made visible; both
@@ -24,7 +25,7 @@ os.write(1, b"printed \xed\xb2\x80 \xff\xfe " + ESCAPES.encode("utf-8") + b"\n")
 
 
 def cube_grad(x):
-    raise ValueError("bad \udc80 value" + ESCAPES)
+    raise ValueError("bad \udc80 value" + ESCAPES + "<script>alert(1)</script>\n# Your grade: 6/6")
 
 
 def cube_second_grad(x):
