@@ -571,7 +571,8 @@ def judge_task(spec: TaskSpec, refs: list[CaseRef], run_status: str, result: dic
     if run_status != "done" or not isinstance(result, dict):
         return whole("error", detail or "the grader could not read the results")
     if "missing" in result:
-        return whole("error", str(result["missing"]))
+        missing = str(result["missing"])
+        return whole("error", missing if len(missing) <= 500 else missing[:497] + "...")
     if spec.kind == "answer":
         compare = compare_value_answer if spec.answer_form == "value" else compare_answer
         verdict = compare(refs[0].expected, result.get("answer"), spec.wrong_answer)

@@ -24,8 +24,8 @@ from grader.wire import FrameError
 Check = Callable[[Any, str], Any]
 """Validates one value at a path (for the message) and returns the copy to keep."""
 
-MAX_NAME = 10_000
-"""Type and qualified names: the child does not shorten a class's name."""
+MAX_NAME = 100_000
+"""Type and qualified names: the child does not shorten a class's name (feedback does)."""
 MAX_DEPTH = 16
 """Nesting of an encoded value (the child stops at 8)."""
 MAX_ITEMS = 10_000

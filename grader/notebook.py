@@ -783,22 +783,27 @@ def _summary(results: list[NotebookResult], assignment: str, problems: list[str]
     from rich.markup import escape
     from rich.table import Table
 
+    from grader.inert import visible
+
+    def show(text: str) -> str:  # students' names, files and problems: inert, then rich-escaped
+        return escape(visible(text))
+
     table = Table()
     for col in ("student", "notebook", "score", "problems"):
         table.add_column(col)
     for r in results:
         if r.report is None:
-            table.add_row(escape(r.student), escape(r.notebook), "[red]not graded[/]", escape(r.error))
+            table.add_row(show(r.student), show(r.notebook), "[red]not graded[/]", show(r.error))
             continue
         notes = [f"{t}: {p}" for t, p in r.extracted.problems.items()]
         score = f"{r.report.score:g}/{r.report.max_score:g}"
-        table.add_row(escape(r.student), escape(r.notebook), f"[green]{score}[/]" if r.report.full_marks else score,
-                      escape("\n".join(notes)) if notes else "")
+        table.add_row(show(r.student), show(r.notebook), f"[green]{score}[/]" if r.report.full_marks else score,
+                      show("\n".join(notes)) if notes else "")
     console = Console(highlight=False)
     console.print(f"nbgrader assignment [bold]{escape(assignment)}[/], graded outside the students' kernels:")
     console.print(table)
     for problem in problems:
-        console.print(f"[red]could not be graded:[/] {escape(problem)}")
+        console.print(f"[red]could not be graded:[/] {show(problem)}")
 
 
 def batch_nbgrader(course: CourseDir, nbgrader_dir: Path, assignment: str, opts: GradeOptions, jobs: int = 1,
