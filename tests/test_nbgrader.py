@@ -392,8 +392,8 @@ def test_broken_notebooks_score_zero_with_a_reason_and_the_class_is_graded(cours
 @pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_a_class_under_fire_through_the_gradebook(course: CourseDir, released: Path, tmp_path: Path) -> None:
-    """Issue 11: honest notebooks interleaved with every hostile submission for exercise 3 (its code as
-    a last cell), graded into nbgrader's gradebook: one commit per student, so every student has
+    """Issue 11: honest notebooks interleaved with every hostile submission for exercise 3 (its code in
+    the solution cells), graded into nbgrader's gradebook: one commit per student, so every student has
     their grades, and the honest ones are what they are when graded alone."""
     hostile = sorted(p for p in (Path(__file__).parent / "hostile").glob("ex3_*.py")
                      if "exercise: exercise3" in p.read_text())
@@ -403,14 +403,22 @@ def test_a_class_under_fire_through_the_gradebook(course: CourseDir, released: P
         shutil.copytree(released, folder)
         for name, bodies in honest.items():
             _submit(folder, name, bodies)
+    def into_solution_cells(code: str) -> Any:
+        def edit(cells: list[Any]) -> None:
+            for cell in cells:
+                if cell.metadata.get("nbgrader", {}).get("grade_id", "").startswith("solution_"):
+                    cell.source = code  # the whole submission, in each solution cell (the cells graded)
+        return edit
+
     for path in hostile:
-        code = path.read_text()
-        _submit(class_dir, path.stem, GOOD, edit=lambda cells, code=code: cells.append(nbformat.v4.new_code_cell(code)))
+        _submit(class_dir, path.stem, {}, edit=into_solution_cells(path.read_text()))
     opts = GradeOptions(devices=("cpu", "meta"), timeout=2)
     assert batch_nbgrader(course, alone_dir, "exercise3", opts, 1, tmp_path / "alone-reports") == 0
     batch_nbgrader(course, class_dir, "exercise3", opts, 2, tmp_path / "class-reports")
     alone, graded = _gradebook(alone_dir), _gradebook(class_dir)
     assert set(graded) == set(honest) | {p.stem for p in hostile}
+    assert (graded["h_alice"]["test_cube_grad"], graded["q_bob"]["test_cube_grad"]) == (3.0, 0.0)
+    assert graded["ex3_returns_zeros"]["test_cube_grad"] == 0.0  # the last cell's functions were graded
     for name in honest:
         assert graded[name] == alone[name]
         report = json.loads((tmp_path / "class-reports" / f"{name}.json").read_text())
