@@ -445,8 +445,7 @@ def batch_cmd(submissions: Path | None, out: Path | None, jobs: int | None, resu
             reports.write_atomic(output, rendered)
     stats = result.stats
     per = f", {stats.seconds / stats.submissions * 1000:.0f} ms per submission" if stats.submissions else ""
-    child = f"{stats.child_peak_rss_kb / 1024:.0f} MiB" if stats.child_peak_rss_kb else \
-        "not measured (children run in the sandbox, not under the worker)"
+    child = f"{stats.child_peak_rss_kb / 1024:.0f} MiB" if stats.child_peak_rss_kb else "not measured"
     memory = (f"; peak memory per worker {stats.worker_peak_rss_kb / 1024:.0f} MiB, per child {child}"
               if stats.worker_peak_rss_kb else "")
     _info(f"graded {len(result.graded)} student(s)" + (f", kept {len(result.resumed)} unchanged" if resume else "")

@@ -164,7 +164,9 @@ def _handle(job: dict[str, Any], state: _WorkerState) -> dict[str, Any]:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     reply["maxrss_kb"] = usage.ru_maxrss
-    reply["children_maxrss_kb"] = children.ru_maxrss
+    # children forked here (process mode), or by the sandbox's zygote, which reports their peaks
+    peak_rss = getattr(state.launcher, "peak_rss", None)
+    reply["children_maxrss_kb"] = max(children.ru_maxrss, int(peak_rss() if callable(peak_rss) else 0))
     return reply
 
 

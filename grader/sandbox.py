@@ -146,6 +146,8 @@ class SandboxLauncher:
         self._sock: socket.socket | None = None
         self._ready = False
         self._exits: dict[int, int] = {}
+        self.peak_rss_kb = 0
+        """The largest peak resident set of a job this sandbox ran (the zygote reports it)."""
         self._live: set[int] = set()
         self._next = HANDLE_BASE
         self._fallback: Any = None
@@ -353,9 +355,12 @@ class SandboxLauncher:
             if message.get("event") == "ready":
                 self._ready = True
                 self.warm_s = message.get("warm_s")
-            elif message.get("event") == "exit" and message.get("id") in self._live:
-                status = message.get("status")
-                self._exits[message["id"]] = status if type(status) is int else _exit_status_killed()
+            elif message.get("event") == "exit":
+                if type(message.get("maxrss_kb")) is int:  # also of a job already released
+                    self.peak_rss_kb = max(self.peak_rss_kb, message["maxrss_kb"])
+                if message.get("id") in self._live:
+                    status = message.get("status")
+                    self._exits[message["id"]] = status if type(status) is int else _exit_status_killed()
         return False
 
     # ---------------------------------------------------------------- launcher interface
@@ -415,6 +420,13 @@ class SandboxLauncher:
 
             self._fallback = ForkLauncher()
         return self._fallback
+
+    def peak_rss(self) -> int:
+        """The largest peak resident set (KiB) of the jobs whose exit the zygote has reported
+        so far (children in the sandbox are not the worker's: its rusage cannot see them)."""
+        with self._lock:
+            self._drain()
+        return self.peak_rss_kb
 
     def poll(self, handle: int) -> int | None:
         if handle < HANDLE_BASE:

@@ -129,17 +129,18 @@ def _serve(ctl: socket.socket, config: dict[str, Any], warm_s: float) -> None:
         for pid, (job_id, pidfd, owner) in list(jobs.items()):
             if pidfd is not None and pidfd not in ready:
                 continue
-            try:
-                waited, status = os.waitpid(pid, 0 if pidfd is not None else os.WNOHANG)
+            try:  # wait4: the job's peak memory too, which no worker outside the sandbox can see
+                waited, status, usage = os.wait4(pid, 0 if pidfd is not None else os.WNOHANG)
+                maxrss_kb = usage.ru_maxrss
             except ChildProcessError:
-                waited, status = pid, 0
+                waited, status, maxrss_kb = pid, 0, 0
             if waited != pid:
                 continue
             if pidfd is not None:
                 os.close(pidfd)
             del jobs[pid]
             if owner in controls:
-                _send(owner, {"event": "exit", "id": job_id, "status": status})
+                _send(owner, {"event": "exit", "id": job_id, "status": status, "maxrss_kb": maxrss_kb})
 
 
 def main(config: dict[str, Any]) -> NoReturn:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import socket
 import struct
 import xml.etree.ElementTree as ET
@@ -127,6 +128,7 @@ def test_grade_batch_grades_a_class_and_resumes(tmp_path: Path) -> None:
     proc = run_grade("batch", str(subs), "--out", str(out), "-j", "2", "--devices", "cpu,meta", "--timeout", "2",
                      "--format", "json", timeout=300)
     assert proc.returncode == 0, proc.stderr
+    assert re.search(r"per child [1-9]\d* MiB", proc.stderr), proc.stderr[-500:]  # measured, in the sandbox too
     summary = json.loads(proc.stdout)
     assert summary["graded"] == 8 and summary["resumed"] == 0
     reports = {p.stem: json.loads(p.read_text()) for p in out.glob("[!.]*.json")}
