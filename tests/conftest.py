@@ -65,3 +65,15 @@ def grade_submission(ex_id: str, submission: Path, workspace: Path, *extra: str,
     assert proc.stdout.strip(), f"no report on stdout; stderr: {proc.stderr}"
     report = json.loads(proc.stdout)  # exactly one JSON document, nothing else
     return proc, report
+
+
+def course_with_limits(root: Path, **defaults: float) -> Path:
+    """The real course (its exercises and solutions linked) in `root`, with other `defaults:` limits."""
+    import yaml
+
+    data = yaml.safe_load((ROOT / "course.yaml").read_text(encoding="utf-8"))
+    data.setdefault("defaults", {}).update(defaults)
+    (root / "course.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    for folder in ("exercises", "solutions"):
+        (root / folder).symlink_to(ROOT / folder)
+    return root

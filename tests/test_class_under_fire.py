@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
-from conftest import ROOT, run_grade
+from conftest import ROOT, course_with_limits, run_grade
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 HONEST = {  # names sort between the hostile ones: each is graded right after an attack
@@ -38,13 +37,7 @@ def _plain(report: dict[str, Any]) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The real course with short limits (the class has about sixty submissions)."""
-    root = tmp_path_factory.mktemp("course")
-    data = yaml.safe_load((ROOT / "course.yaml").read_text(encoding="utf-8"))
-    data.setdefault("defaults", {}).update(timeout=2, import_timeout=4)
-    (root / "course.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
-    for folder in ("exercises", "solutions"):
-        (root / folder).symlink_to(ROOT / folder)
-    return root
+    return course_with_limits(tmp_path_factory.mktemp("course"), timeout=2, import_timeout=4)
 
 
 @pytest.mark.slow

@@ -36,8 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
-from conftest import ROOT
+from conftest import ROOT, course_with_limits
 
 from grader import confine, runner, sandbox
 from grader.course import CourseDir
@@ -110,13 +109,7 @@ CASES = [parse_case(p) for p in sorted(HOSTILE.glob("*.py"))]
 @pytest.fixture(scope="module")
 def course(tmp_path_factory: pytest.TempPathFactory) -> CourseDir:
     """The real course with shorter time limits (an import that never ends costs 6 s, not 10)."""
-    root = tmp_path_factory.mktemp("course")
-    data = yaml.safe_load((ROOT / "course.yaml").read_text(encoding="utf-8"))
-    data.setdefault("defaults", {}).update(timeout=3, import_timeout=6)
-    (root / "course.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
-    for folder in ("exercises", "solutions"):
-        (root / folder).symlink_to(ROOT / folder)
-    return CourseDir(root)
+    return CourseDir(course_with_limits(tmp_path_factory.mktemp("course"), timeout=3, import_timeout=6))
 
 
 @pytest.fixture(scope="module")
