@@ -811,7 +811,8 @@ def batch_nbgrader(course: CourseDir, nbgrader_dir: Path, assignment: str, opts:
     """Grade COURSE_DIR/submitted/<student>/<assignment>/*.ipynb outside the students' kernels and
     write the scores into the course's nbgrader gradebook.
 
-    Returns 0 when every notebook was graded (whatever the scores), 1 when some could not be.
+    Returns 0 when every notebook was graded (whatever the scores), 1 when some could not be,
+    3 when some gradings ended in `grader_error`.
     """
     import nbformat
     from nbgrader.api import Gradebook, MissingEntry
@@ -875,4 +876,6 @@ def batch_nbgrader(course: CourseDir, nbgrader_dir: Path, assignment: str, opts:
 
     for_each_student(students, str, report_file, stats.problems, "writing the report")
     _summary(results, assignment, stats.problems + stats.config_errors)
+    if any(r.report is not None and r.report.grader_error for r in results):
+        return 3  # the grader could not finish some gradings (listed above): run it again
     return 1 if any(r.report is None for r in results) or stats.problems or stats.config_errors else 0
