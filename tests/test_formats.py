@@ -185,7 +185,10 @@ def test_grade_exercise_writes_junit_and_gradescope(tmp_path: Path, capsys: pyte
     doc = json.loads(capsys.readouterr().out)
     validate_gradescope(doc)
     assert doc["score"] == 0
-    assert [t["name"] for t in doc["tests"]] == ["exercise3: cube_grad", "exercise3: cube_second_grad"]
+    assert [(t["name"], t["visibility"]) for t in doc["tests"]] == [  # hidden cases: a test of their own
+        ("exercise3: cube_grad (visible cases)", "visible"), ("exercise3: cube_grad (hidden cases)", "after_published"),
+        ("exercise3: cube_second_grad (visible cases)", "visible"),
+        ("exercise3: cube_second_grad (hidden cases)", "after_published")]
     assert all("use autograd" in t["output"] for t in doc["tests"])
 
 
@@ -203,8 +206,9 @@ def test_gradescope_run_autograder_writes_results_json(tmp_path: Path) -> None:
     doc = json.loads((root / "results" / "results.json").read_text())
     validate_gradescope(doc)
     assert doc["score"] == 6.0
-    assert [(t["name"], t["score"]) for t in doc["tests"]] == [("exercise3: cube_grad", 3.0),
-                                                               ("exercise3: cube_second_grad", 3.0)]
+    assert [(t["name"], t["score"]) for t in doc["tests"]] == [
+        ("exercise3: cube_grad (visible cases)", 0.0), ("exercise3: cube_grad (hidden cases)", 3.0),
+        ("exercise3: cube_second_grad (visible cases)", 0.0), ("exercise3: cube_second_grad (hidden cases)", 3.0)]
     shutil.rmtree(root / "submission")
     (root / "submission").mkdir()
     proc = subprocess.run(["bash", str(script)], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
