@@ -14,16 +14,26 @@ import io
 import json
 import os
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from grader.course import CourseDir
 from grader.errors import UsageError
-from grader.results import CourseReport, ExerciseReport, Report, TaskResult, exercises_of
+from grader.inert import visible
+from grader.results import (
+    GRADER_ERROR,
+    CourseReport,
+    ExerciseReport,
+    Report,
+    TaskResult,
+    exercises_of,
+    has_grader_error,
+)
 from grader.scan import Flag
 
+T = TypeVar("T")
 EXECUTORS = ("local", "dask")
 MAX_SOURCE_BYTES = 1 << 20
 SKIP_NAMES = {"__pycache__", ".ipynb_checkpoints", "node_modules"}
@@ -159,14 +169,18 @@ def _candidates(folder: Path) -> list[Path]:
 
 
 def discover(course: CourseDir, root: Path, *, exercise: str | None = None,
-             student: str | None = None) -> tuple[list[Submission], list[str]]:
+             student: str | None = None) -> tuple[list[Submission], list[str], dict[str, str]]:
     """Submissions under `root`: `<student>/<exercise>.py`, `<student>/<any>.ipynb`, or one
-    `<student>.py`/`.ipynb` per student. Returns them with notes about files left out."""
+    `<student>.py`/`.ipynb` per student. Returns them, a note for every file or folder left
+    out (why, and what to rename it to), and the students with nothing gradable (why)."""
     if not root.is_dir():
         raise UsageError(f"{root}: no such folder; pass the folder that holds one folder (or file) per student")
     only = course.resolve_id(exercise) if exercise else None
+    rename = f"name it after its exercise, e.g. {course.exercise_ids[0]}.py or {course.exercise_ids[0]}.ipynb" \
+        if course.exercise_ids else "name it after its exercise"
     subs: list[Submission] = []
     notes: list[str] = []
+    empty: dict[str, str] = {}
     for entry in sorted(root.iterdir()):
         if entry.name.startswith(".") or entry.name in SKIP_NAMES:
             continue
@@ -175,12 +189,16 @@ def discover(course: CourseDir, root: Path, *, exercise: str | None = None,
         elif entry.is_file() and entry.suffix in (".py", ".ipynb"):
             name, files = entry.stem, [entry]
         else:
+            if student is None:
+                notes.append(f"{entry.name}: left out: not a student's folder, .py or .ipynb file; put each "
+                             "student's work in SUBMISSIONS/<student>/")
             continue
         if student is not None and name != student:
             continue
         chosen: dict[str, Path] = {}
         sources: dict[Path, str] = {}
         unnamed: list[Path] = []
+        left: list[str] = []  # this student's notes
         for path in files:  # files named after an exercise first, then the others by content
             sources[path] = _read_source(path)
             try:
@@ -189,8 +207,8 @@ def discover(course: CourseDir, root: Path, *, exercise: str | None = None,
                 unnamed.append(path)
                 continue
             if ex_id in chosen:
-                notes.append(f"{path.relative_to(root)}: left out: {name} already has "
-                             f"{chosen[ex_id].relative_to(root)} for {ex_id}")
+                left.append(f"{path.relative_to(root)}: left out: {name} already has "
+                            f"{chosen[ex_id].relative_to(root)} for {ex_id}; remove one or rename it")
             else:
                 chosen[ex_id] = path
         for path in unnamed:
@@ -198,21 +216,38 @@ def discover(course: CourseDir, root: Path, *, exercise: str | None = None,
             if detected is None and only is not None and len(files) == 1:
                 detected = only
             if detected is None:
-                if entry.is_file() or path.suffix == ".ipynb":
-                    notes.append(f"{path.relative_to(root)}: left out: cannot tell which exercise it is; "
-                                 "name it after the exercise (exercise3.py) or pass --exercise")
+                left.append(f"{path.relative_to(root)}: left out: cannot tell which exercise it is; {rename}, "
+                            "or pass --exercise")
                 continue
             if detected in chosen:
-                notes.append(f"{path.relative_to(root)}: left out: {name} already has "
-                             f"{chosen[detected].relative_to(root)} for {detected}")
+                left.append(f"{path.relative_to(root)}: left out: {name} already has "
+                            f"{chosen[detected].relative_to(root)} for {detected}; remove one or rename it")
                 continue
             chosen[detected] = path
+        if entry.is_dir():
+            left += [f"{path.relative_to(root)}: left out: not a .py or .ipynb file" for path in _others(entry)]
         order = {ex_id: i for i, ex_id in enumerate(course.exercise_ids)}
-        for ex_id, path in sorted(chosen.items(), key=lambda kv: order.get(kv[0], 0)):
-            if only is not None and ex_id != only:
-                continue
-            subs.append(Submission(name, ex_id, sources[path], path.name))
-    return subs, notes
+        picked = [(ex_id, path) for ex_id, path in sorted(chosen.items(), key=lambda kv: order.get(kv[0], 0))
+                  if only is None or ex_id == only]
+        subs += [Submission(name, ex_id, sources[path], path.name) for ex_id, path in picked]
+        notes += left
+        if not picked and entry.is_dir():  # a student's folder: the student gets a row all the same
+            why = "; ".join(n.split(": left out: ", 1)[-1] for n in left[:3])
+            empty[name] = (f"nothing gradable in {entry.name}" + (f" ({why})" if why else " (no .py or .ipynb file)")
+                           + (f" for {only}" if only else ""))
+    return subs, notes, empty
+
+
+def _others(folder: Path) -> list[Path]:
+    """Files in a student's folder that are neither code nor skipped (README, data, a .zip)."""
+    found = []
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder)
+        if any(part.startswith(".") or part in SKIP_NAMES for part in rel.parts):
+            continue
+        if path.is_file() and path.suffix not in (".py", ".ipynb"):
+            found.append(path)
+    return found
 
 
 # ------------------------------------------------------------------ the engine
@@ -220,7 +255,8 @@ def discover(course: CourseDir, root: Path, *, exercise: str | None = None,
 def exercise_report_from_json(data: dict[str, Any]) -> ExerciseReport:
     tasks = tuple(TaskResult(str(t["name"]), float(t["score"]), float(t["max_score"]), str(t["status"]),
                              str(t.get("feedback", "")), {str(k): str(v) for k, v in t.get("devices", {}).items()},
-                             float(t.get("time_s", 0.0)))
+                             float(t.get("time_s", 0.0)),
+                             dict(t["hidden"]) if isinstance(t.get("hidden"), dict) else None)
                   for t in data["tasks"])
     return ExerciseReport(exercise=str(data["exercise"]), title=str(data.get("title", "")), tasks=tasks,
                           output=str(data.get("output", "")), isolation=str(data.get("isolation", "process")),
@@ -239,17 +275,18 @@ def report_from_json(data: dict[str, Any]) -> Report:
 
 
 def failed_report(course: CourseDir, ex_id: str, student: str | None, status: str,
-                  feedback: str) -> ExerciseReport:
-    """Zero points on every task, with the reason: for a submission that could not be graded."""
+                  feedback: str, isolation: str = "none") -> ExerciseReport:
+    """Zero points on every task, with the reason: for a submission that could not be graded.
+    `isolation`: where it was run (`none`: it was not)."""
     exercise = course.exercise(ex_id)
     tasks = tuple(TaskResult(t.name, 0.0, t.points, status, feedback, {}) for t in exercise.tasks)
-    return ExerciseReport(exercise=ex_id, title=exercise.title, tasks=tasks, student=student)
+    return ExerciseReport(exercise=ex_id, title=exercise.title, tasks=tasks, student=student, isolation=isolation)
 
 
 LOST_FEEDBACK = {
-    "died": "your code stopped the grader's worker process (for example by killing its parent process "
+    "died": "your code stopped the grader's worker process, twice (for example by killing its parent process "
             "or using up the machine's memory); nothing of this exercise could be graded",
-    "hung": "your code kept the grader's worker process from answering (for example by stopping its parent "
+    "hung": "your code kept the grader's worker process from answering, twice (for example by stopping its parent "
             "process); nothing of this exercise could be graded",
 }
 
@@ -360,18 +397,20 @@ def grade_many(course: CourseDir, submissions: Iterable[Submission], opts: Any, 
     try:
         if executor == "local":
             size = min(max(1, jobs), len(subs))
-            with pool.LocalPool(size, pool_stats, _sandbox_attach()) as workers:
+            attach = _sandbox_attach()
+            with pool.LocalPool(size, pool_stats, attach) as workers:
                 stats.workers = size
                 stats.warmup_seconds = time.monotonic() - started  # the workers' sandboxes included
                 for job, reply in workers.map(job_list, lambda job: deadlines[job["exercise"]], bar.tick):
                     sub = subs[job["id"]]
                     bar.advance()
-                    yield sub, _report_of(course, sub, reply, stats)
+                    yield sub, _report_of(course, sub, reply, stats, contained=attach is not None,
+                                          isolation="bwrap" if attach is not None else "process")
         else:
             for job, reply in _dask_replies(course, job_list, deadlines, client, pool_stats, stats):
                 sub = subs[job["id"]]
                 bar.advance()
-                yield sub, _report_of(course, sub, reply, stats)
+                yield sub, _report_of(course, sub, reply, stats, contained=False, isolation="unknown (dask)")
     finally:
         bar.close()
         stats.seconds = time.monotonic() - started
@@ -429,7 +468,12 @@ def _dask_replies(course: CourseDir, job_list: list[dict[str, Any]], deadlines: 
             pass
 
 
-def _report_of(course: CourseDir, sub: Submission, reply: dict[str, Any], stats: BatchStats) -> ExerciseReport:
+def _report_of(course: CourseDir, sub: Submission, reply: dict[str, Any], stats: BatchStats,
+               contained: bool = False, isolation: str = "process") -> ExerciseReport:
+    """The report a worker sent, or why there is none. A worker lost twice (the pool grades a
+    submission again on a fresh worker after the first loss) is the submission's doing only
+    where it could reach the worker: in process mode without the sandbox. Elsewhere, and for
+    the grader's own exceptions, the result is `grader_error`, never the student's 0."""
     where = f"{sub.student}/{sub.filename} ({sub.exercise})"
     if isinstance(reply.get("report"), dict):
         try:
@@ -438,20 +482,33 @@ def _report_of(course: CourseDir, sub: Submission, reply: dict[str, Any], stats:
             reply = {"error": f"unreadable report from a worker: {exc}", "kind": "internal"}
     kind = str(reply.get("kind", "internal"))
     message = str(reply.get("error", "no answer from the worker"))
-    if kind in LOST_FEEDBACK:
-        stats.problems.append(f"{where}: {message}")
+    if kind in LOST_FEEDBACK and not contained:
+        stats.problems.append(f"{where}: {message} (twice, on a fresh worker too)")
         return failed_report(course, sub.exercise, sub.student, "timeout" if kind == "hung" else "error",
-                             LOST_FEEDBACK[kind])
+                             LOST_FEEDBACK[kind], isolation)
     if kind == "config":
         stats.config_errors.append(f"{where}: {message}")
-    else:
-        stats.problems.append(f"{where}: {message}")
-    return failed_report(course, sub.exercise, sub.student, "error",
-                         "the grader could not grade this exercise (a problem on the grader's side, "
-                         "reported to the instructor)")
+        return failed_report(course, sub.exercise, sub.student, "error",
+                             "the grader could not grade this exercise (a problem with the course, "
+                             "reported to the instructor)", isolation)
+    stats.problems.append(f"{where}: {message}")
+    return failed_report(course, sub.exercise, sub.student, GRADER_ERROR,
+                         "the grader could not complete this grading for a reason that is not your code's "
+                         "(reported to the instructor, who will grade it again)", isolation)
 
 
 # ------------------------------------------------------------------ grade batch
+
+def for_each_student(items: Iterable[T], student_of: Callable[[T], str], action: Callable[[T], None],
+                     problems: list[str], what: str) -> None:
+    """`action` on each item; whatever it raises is recorded against that item's student only
+    (one student's data never stops another's grading or reports)."""
+    for item in items:
+        try:
+            action(item)
+        except Exception as exc:  # noqa: BLE001 - any failure stays with its student
+            problems.append(f"{visible(student_of(item))}: {what} failed: {type(exc).__name__}: {exc}")
+
 
 @dataclass
 class BatchResult:
@@ -465,6 +522,7 @@ class BatchResult:
     files: list[Path] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     """What the user should know about the reports (a file that could not be made)."""
+    course: CourseDir | None = None
 
 
 def student_report(course: CourseDir, student: str, reports: list[ExerciseReport]) -> Report:
@@ -511,17 +569,19 @@ def run_batch(course: CourseDir, root: Path, out: Path, opts: Any, jobs: int, *,
     """`grade batch`: grade every student under `root` and write the reports into `out`."""
     from grader.reports import render, to_json, write_atomic
 
-    subs, notes = discover(course, root, exercise=exercise, student=student)
+    subs, notes, empty = discover(course, root, exercise=exercise, student=student)
     if not subs:
         raise UsageError(f"no submissions found in {root}: expected <student>/<exercise>.py, "
                          "<student>/<name>.ipynb or <student>.py" + (f" ({notes[0]})" if notes else ""))
     by_student: dict[str, list[Submission]] = {}
     for sub in subs:
         by_student.setdefault(sub.student, []).append(sub)
-    clash = sorted(s for s in by_student if f"{s}.json" in RESERVED or s.startswith("."))
+    clash = sorted(s for s in [*by_student, *empty] if f"{s}.json" in RESERVED or s.startswith("."))
     if clash:
         raise UsageError(f"student name {clash[0]!r} clashes with a file grade batch writes; rename that folder")
     out.mkdir(parents=True, exist_ok=True)
+    order = {ex_id: i for i, ex_id in enumerate(course.exercise_ids)}
+    batch_exercises = sorted({sub.exercise for sub in subs}, key=lambda e: order.get(e, len(order)))
     fingerprint = _fingerprint(course, opts, variants)
     hashes = {s: _content_hash(fingerprint, items) for s, items in by_student.items()}
     state = _load_state(out) if resume else {}
@@ -540,6 +600,11 @@ def run_batch(course: CourseDir, root: Path, out: Path, opts: Any, jobs: int, *,
     new_state = {s: hashes[s] for s in resumed}
     files: list[Path] = []
     notices: list[str] = []
+    for name, why in empty.items():  # a row (0 points, the reason) for a student with nothing gradable
+        reports[name] = student_report(course, name, [failed_report(course, ex_id, name, "error", why)
+                                                      for ex_id in batch_exercises])
+        for_each_student([name], str, lambda name: write_atomic(out / f"{name}.json", to_json(reports[name])),
+                         stats.problems, "writing the report")
     try:
         for sub, report in grade_many(course, todo, opts, jobs, executor=executor, scheduler=scheduler,
                                       progress=progress, variants=variants, stats=stats):
@@ -549,42 +614,56 @@ def run_batch(course: CourseDir, root: Path, out: Path, opts: Any, jobs: int, *,
                 continue
             final = student_report(course, sub.student, done.pop(sub.student))
             reports[sub.student] = final
-            write_atomic(out / f"{sub.student}.json", to_json(final))
-            if gradescope:
-                write_atomic(out / "gradescope" / f"{sub.student}.json", render(final, "gradescope"))
-            new_state[sub.student] = hashes[sub.student]
+
+            def write(student: str, final: Report = final) -> None:
+                write_atomic(out / f"{student}.json", to_json(final))
+                if gradescope:
+                    write_atomic(out / "gradescope" / f"{student}.json", render(final, "gradescope", course))
+                if not has_grader_error(final):  # graded again next time, --resume or not
+                    new_state[student] = hashes[student]
+
+            for_each_student([sub.student], str, write, stats.problems, "writing the report")
             write_atomic(out / STATE_FILE, json.dumps({"version": 1, "students": new_state}, indent=1))
     finally:
         if reports:
-            files = write_class_files(course, out, {s: reports[s] for s in sorted(reports)}, notices)
+            ordered = {s: reports[s] for s in sorted(reports)}
+            files = write_class_files(course, out, ordered, notices, stats.problems)
     if resume and gradescope:
-        for name in resumed:
-            write_atomic(out / "gradescope" / f"{name}.json", render(reports[name], "gradescope"))
+        for_each_student(resumed, str, lambda name: write_atomic(out / "gradescope" / f"{name}.json",
+                                                                 render(reports[name], "gradescope", course)),
+                         stats.problems, "writing the Gradescope results")
     ordered = {s: reports[s] for s in sorted(reports)}
     graded = sorted(set(by_student) - set(resumed))
-    return BatchResult(out, ordered, graded, sorted(resumed), notes, stats, files, notices)
+    return BatchResult(out, ordered, graded, sorted(resumed), notes, stats, files, notices, course)
 
 
 def write_class_files(course: CourseDir, out: Path, reports: dict[str, Report],
-                      notices: list[str] | None = None) -> list[Path]:
+                      notices: list[str] | None = None, problems: list[str] | None = None) -> list[Path]:
     """summary.csv, junit.xml, scores.png (where matplotlib is installed; else a notice, and an
-    older run's image is removed: it would no longer be this class) and report.html."""
+    older run's image is removed: it would no longer be this class) and report.html. Each file
+    on its own: one that cannot be made (listed in `problems`, else raised) never keeps the others out."""
     from grader.classreport import class_report_html
     from grader.reports import NO_PLOTS, scores_png, summary_csv, to_junit_batch, write_atomic
 
-    contents: dict[str, str | bytes | None] = {
-        "summary.csv": summary_csv(course, reports), "junit.xml": to_junit_batch(reports),
-        "scores.png": scores_png(course, reports),
-        "report.html": class_report_html(reports, course.exercise_ids, course.course.title)}
+    makers: dict[str, Callable[[], str | bytes | None]] = {
+        "summary.csv": lambda: summary_csv(course, reports), "junit.xml": lambda: to_junit_batch(reports),
+        "scores.png": lambda: scores_png(course, reports),
+        "report.html": lambda: class_report_html(reports, course.exercise_ids, course.course.title)}
     written = []
     for name in CLASS_FILES:
-        data = contents[name]
-        if data is None:
-            (out / name).unlink(missing_ok=True)
-            if notices is not None:
-                notices.append(NO_PLOTS)
+        try:
+            data = makers[name]()
+            if data is None:
+                (out / name).unlink(missing_ok=True)
+                if notices is not None:
+                    notices.append(NO_PLOTS)
+                continue
+            write_atomic(out / name, data)
+        except Exception as exc:
+            if problems is None:
+                raise
+            problems.append(f"{name}: could not be written: {type(exc).__name__}: {exc}")
             continue
-        write_atomic(out / name, data)
         written.append(out / name)
     return written
 
@@ -633,7 +712,7 @@ def summary_json(result: BatchResult) -> str:
     """`grade batch --format json`: the class at a glance, pointing at each student's report."""
     students = []
     for name, report in result.reports.items():
-        students.append({"student": name, "score": report.score, "max_score": report.max_score,
+        students.append({"student": visible(name), "score": report.score, "max_score": report.max_score,
                          "exercises": {e.exercise: e.score for e in exercises_of(report)},
                          "flags": [f"{e.exercise}:{f.rule}@{f.line}" for e in exercises_of(report) for f in e.flags],
                          "report": str(result.out / f"{name}.json")})
@@ -647,7 +726,7 @@ def gradescope_json(result: BatchResult) -> str:
     """`grade batch --format gradescope`: each student's Gradescope results.json, by student."""
     from grader.reports import render
 
-    data = {name: json.loads(render(report, "gradescope")) for name, report in result.reports.items()}
+    data = {name: json.loads(render(report, "gradescope", result.course)) for name, report in result.reports.items()}
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 

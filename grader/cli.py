@@ -18,6 +18,7 @@ import click
 from click.shell_completion import CompletionItem
 
 from grader.errors import ConfigError, GraderError, UsageError
+from grader.inert import visible
 
 if TYPE_CHECKING:  # imported when a command runs: `grade --help` and `--version` build no pydantic schema
     from grader.course import CourseDir
@@ -111,11 +112,12 @@ def _options(devices: str | None, timeout: float | None, student: str | None) ->
 
 
 def _info(message: str) -> None:
-    """Notices go to stderr so that stdout carries only the report."""
-    click.echo(message, err=True)
+    """Notices go to stderr so that stdout carries only the report (names in them are the
+    students': shown inert)."""
+    click.echo(visible(message), err=True)
 
 
-def emit(report: Any, fmt: str, output: Path | None) -> None:
+def emit(report: Any, fmt: str, output: Path | None, course: CourseDir | None = None) -> None:
     """Render a report in the chosen format to stdout or, atomically, to a file."""
     from grader import reports
 
@@ -131,7 +133,7 @@ def emit(report: Any, fmt: str, output: Path | None) -> None:
         reports.print_table(report, console=Console(file=buf, width=120, no_color=True))
         text = buf.getvalue()
     else:
-        text = reports.render(report, fmt)
+        text = reports.render(report, fmt, course)
     if output is None:
         sys.stdout.write(text)
         sys.stdout.flush()
@@ -273,7 +275,7 @@ def exercise_cmd(exercise: str, workspace: Path | None, course_path: Path | None
     ex_id, path = _exercise_file(course, exercise)
     course.exercise(ex_id)  # a broken YAML file is reported at once, before torch is imported
     report = grade_exercise(course, ex_id, _options(devices, timeout, student), path=path)
-    emit(report, fmt, output)
+    emit(report, fmt, output, course)
     _exit_for(report)
 
 
@@ -289,7 +291,7 @@ def all_cmd(workspace: Path | None, course_path: Path | None, fmt: str, output: 
     opts = _options(devices, timeout, student)
     reports = tuple(grade_exercise(course, ex_id, opts) for ex_id in ids)
     report = CourseReport(reports, student=student)
-    emit(report, fmt, output)
+    emit(report, fmt, output, course)
     _exit_broken(broken, "not graded")
     _exit_for(report)
 
@@ -584,6 +586,7 @@ def batch_cmd(submissions: Path | None, out: Path | None, jobs: int | None, resu
     if scheduler is not None and executor != "dask":
         raise UsageError("--scheduler goes with --executor dask")
     from grader import batch, reports
+    from grader.results import has_grader_error
 
     result = batch.run_batch(course, submissions, out or Path("grades"), opts, jobs, executor=executor,
                              scheduler=scheduler, resume=resume,
@@ -614,8 +617,9 @@ def batch_cmd(submissions: Path | None, out: Path | None, jobs: int | None, resu
             reports.write_atomic(output, rendered)
     stats = result.stats
     per = f", {stats.seconds / stats.submissions * 1000:.0f} ms per submission" if stats.submissions else ""
-    memory = (f"; peak memory per worker {stats.worker_peak_rss_kb / 1024:.0f} MiB, per child "
-              f"{stats.child_peak_rss_kb / 1024:.0f} MiB" if stats.worker_peak_rss_kb else "")
+    child = f"{stats.child_peak_rss_kb / 1024:.0f} MiB" if stats.child_peak_rss_kb else "not measured"
+    memory = (f"; peak memory per worker {stats.worker_peak_rss_kb / 1024:.0f} MiB, per child {child}"
+              if stats.worker_peak_rss_kb else "")
     _info(f"graded {len(result.graded)} student(s)" + (f", kept {len(result.resumed)} unchanged" if resume else "")
           + f" in {stats.seconds:.1f} s (warm-up {stats.warmup_seconds:.1f} s) on {stats.workers} worker(s){per}"
           + f"{memory}; reports in {result.out}/")
@@ -623,6 +627,11 @@ def batch_cmd(submissions: Path | None, out: Path | None, jobs: int | None, resu
         for problem in stats.config_errors:
             _info(f"error: {problem}")
         sys.exit(2)
+    unfinished = [name for name, report in result.reports.items() if has_grader_error(report)]
+    if unfinished:
+        _info(f"grader_error: the grader could not complete the grading of {len(unfinished)} student(s) "
+              f"(run the batch again to grade them; --resume keeps the others): {', '.join(unfinished)}")
+        sys.exit(3)
     sys.exit(0)
 
 
@@ -641,7 +650,14 @@ def report_cmd(out: Path | None, course_path: Path | None, fmt: str, output: Pat
     from grader import batch
 
     if out is not None and out.is_file():
-        emit(batch.load_report_file(out), fmt, output)
+        course = None  # Gradescope's settings come from the course, where there is one
+        if fmt == "gradescope":
+            try:
+                course = _open(course_path, None)
+            except UsageError:
+                if course_path is not None:
+                    raise
+        emit(batch.load_report_file(out), fmt, output, course)
         return
     if output is not None or fmt != "table":
         raise UsageError("--format and --output go with a REPORT.json; for a folder, grade report rebuilds its files")

@@ -81,6 +81,11 @@ def _dtype_name(dt: torch.dtype) -> str:
 
 
 def _type_name(got: dict[str, Any]) -> str:
+    name = _type_name_of(got)
+    return name if len(name) <= 200 else name[:197] + "..."
+
+
+def _type_name_of(got: dict[str, Any]) -> str:
     kind = got.get("kind")
     if kind == "py":
         return "None" if got.get("value") is None else type(got.get("value")).__name__
@@ -94,6 +99,24 @@ def _type_name(got: dict[str, Any]) -> str:
     name = str(got.get("type", "unknown"))
     name = {"builtins.ellipsis": "... (not answered yet)", "builtins.NoneType": "None"}.get(name, name)
     return name.removeprefix("builtins.")
+
+
+def _close(a: int | float, b: int | float, rel: float, abs_: float) -> bool:
+    """`math.isclose` for any two Python numbers: an int too large for a float is compared
+    exactly instead of raising OverflowError."""
+    try:
+        return math.isclose(float(a), float(b), rel_tol=rel, abs_tol=abs_)
+    except OverflowError:
+        return a == b
+
+
+def shown(value: Any, limit: int = 80) -> str:
+    """A short repr of any plain value (a 400-digit int, a long string) for feedback."""
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):  # ints beyond Python's str() digit limit
+        text = f"<a {type(value).__name__} too large to show>"
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def compare_value(expected: Any, got: Any, *, device: str, check_values: bool, tol: Tolerance,
@@ -119,7 +142,7 @@ def compare_value(expected: Any, got: Any, *, device: str, check_values: bool, t
         if got.get("kind") != "dtype":
             return Verdict.fail(TYPE, f"{what}: expected a torch.dtype, got {_type_name(got)}")
         if got.get("value") != _dtype_name(expected):
-            return Verdict.fail(VALUES, f"{what}: expected {_dtype_name(expected)}, got {got.get('value')}")
+            return Verdict.fail(VALUES, f"{what}: expected {_dtype_name(expected)}, got {shown(got.get('value'))}")
         return PASS
     if isinstance(expected, (bool, int, float, str)) or expected is None:
         if got.get("kind") != "py":
@@ -135,9 +158,9 @@ def compare_value(expected: Any, got: Any, *, device: str, check_values: bool, t
             return Verdict.fail(TYPE, f"{what}: expected a Python int, got {type(value).__name__} {value!r} "
                                       "(an integer tensor's .item() is an int; float() makes it a float)")
         else:
-            ok = math.isclose(float(value), float(expected), rel_tol=1e-6, abs_tol=1e-6)
+            ok = _close(value, expected, 1e-6, 1e-6)
         if not ok:
-            return Verdict.fail(VALUES, f"{what}: expected {expected!r}, got {value!r}")
+            return Verdict.fail(VALUES, f"{what}: expected {shown(expected)}, got {shown(value)}")
         return PASS
     return Verdict.fail(TYPE, f"{what}: the reference returned a {type(expected).__name__}, "
                               "which the grader cannot compare")
@@ -148,7 +171,7 @@ def _compare_tensor(expected: torch.Tensor, got: dict[str, Any], *, device: str,
     if got.get("kind") != "tensor":
         if got.get("tensor_subclass"):
             return Verdict.fail(PLAIN_TENSOR,
-                                f"{what}: expected a plain torch.Tensor, got the subclass {got.get('type')}")
+                                f"{what}: expected a plain torch.Tensor, got the subclass {_type_name(got)}")
         return Verdict.fail(PLAIN_TENSOR, f"{what}: expected a torch.Tensor, got {_type_name(got)}")
     value = got.get("value")
     if value is not None and type(value) is not torch.Tensor:
@@ -225,8 +248,9 @@ def normalize_answer(got: Any) -> tuple[Any, str]:
         if text == "error":
             return text, ""
         if text and all(ch in "0123456789(),[] " for ch in text):
-            return None, f"{value!r} is a string; write the shape without quotes, as a tuple like (2, 3)"
-        return None, f"{value!r} is not an answer; write a tuple like (2, 3), or the string \"error\" spelt exactly so"
+            return None, f"{shown(value)} is a string; write the shape without quotes, as a tuple like (2, 3)"
+        return None, (f"{shown(value)} is not an answer; write a tuple like (2, 3), or the string \"error\" "
+                      "spelt exactly so")
     if kind == "py" and isinstance(value, int) and not isinstance(value, bool):
         return None, (f"{value} is a number, not a shape: ({value}) is just {value} in Python; a 1-d shape needs "
                       f"a trailing comma, ({value},)")
@@ -237,7 +261,7 @@ def normalize_answer(got: Any) -> tuple[Any, str]:
         for item in got["items"]:
             v = item.get("value") if isinstance(item, dict) and item.get("kind") == "py" else None
             if not isinstance(v, int) or isinstance(v, bool):
-                bad = repr(v) if isinstance(item, dict) and item.get("kind") == "py" else \
+                bad = shown(v) if isinstance(item, dict) and item.get("kind") == "py" else \
                     _type_name(item) if isinstance(item, dict) else "something unreadable"
                 return None, f"write the shape as a tuple of whole numbers, like (2, 3); it contains {bad}"
             dims.append(v)
@@ -254,12 +278,12 @@ def compare_answer(expected: Any, got: Any, wrong: str | None = None) -> Verdict
         rule = NOT_IMPLEMENTED if problem.startswith("not answered") else ANSWER
         return Verdict.fail(rule, problem)
     if isinstance(expected, (tuple, list)):
-        expected = tuple(int(d) for d in expected)
+        expected = tuple(d if isinstance(d, bool) or not isinstance(d, int) else int(d) for d in expected)
     elif isinstance(expected, str):
         expected = expected.lower()
     if answer == expected:
         return PASS
-    return Verdict.fail(ANSWER, f"{answer!r} is not right; " + (wrong or "line the shapes up from the rightmost "
+    return Verdict.fail(ANSWER, f"{shown(answer)} is not right; " + (wrong or "line the shapes up from the rightmost "
                                                                           "dimension and compare them pair by pair"))
 
 
@@ -308,10 +332,10 @@ def compare_value_answer(expected: Any, got: Any, wrong: str | None = None) -> V
     expected = _plain_answer(expected)
     same = type(answer) is type(expected) and answer == expected
     if isinstance(expected, float) and isinstance(answer, (int, float)) and not isinstance(answer, bool):
-        same = math.isclose(float(answer), expected, rel_tol=1e-6, abs_tol=1e-9)
+        same = _close(answer, expected, 1e-6, 1e-9)
     if same:
         return PASS
-    return Verdict.fail(ANSWER, f"{answer!r} is not right" + (f"; {wrong}" if wrong else ""))
+    return Verdict.fail(ANSWER, f"{shown(answer)} is not right" + (f"; {wrong}" if wrong else ""))
 
 
 def check_call(record: dict[str, Any], *, rules: dict[str, Any]) -> Verdict:
@@ -414,6 +438,8 @@ class CaseRef:
     """The `modifies` arguments as the reference left them."""
     flags: Any = None
     """`grad_flags` of the reference's result, when the task checks them."""
+    hidden: bool = False
+    """A hidden case: its arguments and expected result never appear in feedback (`hidden_message`)."""
 
 
 @dataclass(frozen=True)
@@ -452,7 +478,10 @@ class TaskSpec:
 class Judgement:
     status: str
     feedback: str
+    """The first failure of a visible case, else the first of a hidden case."""
     devices: dict[str, str]
+    hidden: dict[str, str] | None = None
+    """For a task with hidden cases: their own `status` and `feedback` (Gradescope reports them apart)."""
 
 
 CHECKED_DEVICE = "the device being checked"
@@ -554,16 +583,66 @@ def judge_case(spec: TaskSpec, ref: CaseRef, record: Any, device: str) -> Verdic
     return PASS
 
 
+def _kind_of(got: Any) -> str:
+    """What a result was like, without anything derived from the inputs (no shape, no value)."""
+    if not isinstance(got, dict):
+        return "something unreadable"
+    if got.get("kind") == "tensor":
+        return "a tensor"  # its dtype or shape would tell the hidden input's
+    if got.get("kind") == "py":
+        return "None" if got.get("value") is None else type(got.get("value")).__name__
+    if got.get("kind") == "seq":
+        return f"a {_type_name(got)}"
+    return _type_name(got)
+
+
+def hidden_message(spec: TaskSpec, verdict: Verdict, record: Any) -> str:
+    """A failure of a hidden case in words that name the rule and what the student's result was
+    like, never the case's arguments, its expected result, or numbers derived from them."""
+    got = record.get("output") if isinstance(record, dict) else None
+    kind = _kind_of(got)
+    rule = verdict.rule
+    if rule == EXCEPTION:
+        exc = record.get("exception") if isinstance(record, dict) else None
+        name = shown(exc.get("type"), 60).strip("'") if isinstance(exc, dict) else "an exception"
+        tb = str(exc.get("traceback", "")).rstrip() if isinstance(exc, dict) else ""
+        text = f"your code raised {name} (on a hidden case its message is not shown)"
+        return f"{text}\n{tb}" if tb else text
+    templates = {
+        SHAPE: f"your result ({kind}) does not have the expected shape",
+        DTYPE: f"your result ({kind}) does not have the expected dtype",
+        VALUES: f"your result ({kind}) has the expected shape and dtype but wrong values"
+                + (" (it has NaN or inf)" if "NaN or inf" in verdict.message else ""),
+        STRUCTURE: f"your result ({kind}) does not have the expected structure",
+        TYPE: f"your result ({kind}) is not of the expected type",
+        PLAIN_TENSOR: f"your result ({kind}) is not a plain torch.Tensor",
+        MODIFIES: "an argument this function must change in place is not right after the call",
+        INPUTS: "your function changed one of its inputs in place; work on a copy instead",
+        REPEAT: f"calling {spec.name} a second time with the same inputs gave a different result; did gradients "
+                "accumulate in .grad?",
+        GRADIENTS: f"the gradients that flow back to the inputs are wrong or missing. {spec.rules.get('gradients', '')}"
+                   .strip(),
+    }
+    return templates.get(rule, verdict.message)  # the other rules name nothing of the case
+
+
 def judge_task(spec: TaskSpec, refs: list[CaseRef], run_status: str, result: dict[str, Any] | None,
                detail: str) -> Judgement:
-    """One task's status, feedback and per-device statuses."""
+    """One task's status, feedback and per-device statuses; every case is judged (a visible
+    failure is reported before a hidden one)."""
+    hidden_cases = any(ref.hidden for ref in refs)
+
+    def whole(status: str, feedback: str) -> Judgement:
+        return Judgement(status, feedback, {d: status for d in spec.devices},
+                         {"status": status, "feedback": ""} if hidden_cases else None)
+
     if run_status == "timeout":
-        return Judgement("timeout", f"{spec.name} {detail} and was stopped; is there an infinite loop?",
-                         {d: "timeout" for d in spec.devices})
+        return whole("timeout", f"{spec.name} {detail} and was stopped; is there an infinite loop?")
     if run_status != "done" or not isinstance(result, dict):
-        return Judgement("error", detail or "the grader could not read the results", {d: "error" for d in spec.devices})
+        return whole("error", detail or "the grader could not read the results")
     if "missing" in result:
-        return Judgement("error", str(result["missing"]), {d: "error" for d in spec.devices})
+        missing = str(result["missing"])
+        return whole("error", missing if len(missing) <= 500 else missing[:497] + "...")
     if spec.kind == "answer":
         compare = compare_value_answer if spec.answer_form == "value" else compare_answer
         verdict = compare(refs[0].expected, result.get("answer"), spec.wrong_answer)
@@ -571,27 +650,34 @@ def judge_task(spec: TaskSpec, refs: list[CaseRef], run_status: str, result: dic
         return Judgement(status, "" if verdict.ok else f"[{verdict.rule}] {verdict.message}", {"cpu": status})
     per_device = result.get("devices")
     if not isinstance(per_device, dict):
-        return Judgement("error", "the grader could not read the results", {d: "error" for d in spec.devices})
+        return whole("error", "the grader could not read the results")
     statuses: dict[str, str] = {}
-    first_failure = ""
+    visible_failure = hidden_failure = ""
+    hidden_status = "passed"
     for device in spec.devices:
         records = per_device.get(device)
         count = spec.case_count(device, len(refs))
         if not isinstance(records, list) or len(records) != count:
             statuses[device] = "error"
-            first_failure = first_failure or f"[{device}] the grader could not read the results"
+            visible_failure = visible_failure or f"[{device}] the grader could not read the results"
             continue
         statuses[device] = "passed"
         for i, (ref, record) in enumerate(zip(refs[:count], records, strict=True)):
             verdict = judge_case(spec, ref, record, device)
             if verdict.ok:
                 continue
-            statuses[device] = "error" if verdict.rule == EXCEPTION else "failed"
-            if not first_failure:
+            bad = "error" if verdict.rule == EXCEPTION else "failed"
+            if statuses[device] == "passed":
+                statuses[device] = bad
+            if ref.hidden and not hidden_failure:
+                hidden_status = bad
+                hidden_failure = f"[{verdict.rule}] on {device}, hidden case {i + 1}: " \
+                                 f"{hidden_message(spec, verdict, record)}"
+            elif not ref.hidden and not visible_failure:
                 label = ref.label.replace(CHECKED_DEVICE, repr(device))
-                first_failure = f"[{verdict.rule}] on {device}, case {i + 1} ({label}): {verdict.message}"
-            break
+                visible_failure = f"[{verdict.rule}] on {device}, case {i + 1} ({label}): {verdict.message}"
+    hidden = {"status": hidden_status, "feedback": hidden_failure} if hidden_cases else None
     if all(s == "passed" for s in statuses.values()):
-        return Judgement("passed", "", statuses)
+        return Judgement("passed", "", statuses, hidden)
     status = "error" if "error" in statuses.values() else "failed"
-    return Judgement(status, first_failure, statuses)
+    return Judgement(status, visible_failure or hidden_failure, statuses, hidden)

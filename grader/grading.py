@@ -22,7 +22,7 @@ import torch
 from grader import runner
 from grader.answers import read_answers
 from grader.child import PretendAvailable
-from grader.compare import CaseRef, TaskSpec, Tolerance, grad_flags, judge_task
+from grader.compare import CaseRef, Judgement, TaskSpec, Tolerance, grad_flags, judge_task
 from grader.course import CourseDir
 from grader.errors import GraderError, UsageError
 from grader.results import ExerciseReport, TaskResult
@@ -249,7 +249,8 @@ def references(solution: types.ModuleType, p: PlannedTask, ex_id: str) -> list[C
         label = ", ".join(f"{k}={describe(v)}" for k, v in args.items()) or "no arguments"
         if available is not None:
             label += f"; as if the machine had {' and '.join(available) or 'neither cuda nor mps'}"
-        refs.append(CaseRef(args=args, expected=expected, label=label, grads=grads, after=after, flags=flags))
+        refs.append(CaseRef(args=args, expected=expected, label=label, grads=grads, after=after, flags=flags,
+                            hidden=p.task.cases[i].hidden))
     return refs
 
 
@@ -266,7 +267,7 @@ def _detach_all(value: Any) -> Any:
 def limits_for(course: CourseDir, planned: list[PlannedTask]) -> runner.Limits:
     d = course.course.defaults
     return runner.Limits(task_timeout=[p.timeout for p in planned], import_timeout=d.import_timeout,
-                         memory_mb=d.memory_mb, output_limit=d.output_limit)
+                         memory_mb=d.memory_mb, output_limit=d.output_limit, result_mb=d.result_mb)
 
 
 def _import_feedback(run: runner.TaskRun) -> str:
@@ -338,10 +339,14 @@ def grade_source(course: CourseDir, ex_id: str, source: str, filename: str,
             results.append(TaskResult(p.task.name, 0.0, p.task.points, status, _import_feedback(run),
                                       {d: status for d in p.spec.devices}))
             continue
-        judgement = judge_task(p.spec, refs.get(i, []), run.status, run.result, run.detail)
+        try:
+            judgement = judge_task(p.spec, refs.get(i, []), run.status, run.result, run.detail)
+        except Exception as exc:  # noqa: BLE001 - one task's data never stops the judging of the others
+            judgement = Judgement("error", f"the grader could not judge what your code returned "
+                                           f"({type(exc).__name__})", {d: "error" for d in p.spec.devices})
         score = p.task.points if judgement.status == "passed" else 0.0
         results.append(TaskResult(p.task.name, score, p.task.points, judgement.status, judgement.feedback,
-                                  judgement.devices, run.seconds))
+                                  judgement.devices, run.seconds, judgement.hidden))
     return ExerciseReport(exercise=ex_id, title=exercise.title, tasks=tuple(results), output=outcome.output,
                           isolation=outcome.isolation, seconds=time.monotonic() - started, student=opts.student,
                           limits=outcome.limits,

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from grader.course import CourseDir
 from grader.errors import UsageError, require_extra
+from grader.inert import for_html
 from grader.notebook_extract import Extracted, Layout, _cell_failures, _nb_meta, extract
 from grader.notebook_layout import CONFIG_FILE, NOTEBOOK_RULE, solution_id
 from grader.results import CourseReport, ExerciseReport, TaskResult
@@ -137,8 +138,9 @@ def feedback_notebook(released: nbformat.NotebookNode, result: NotebookResult) -
 
 
 def _write_gradebook(nbc: CourseDirectory, assignment: str, results: list[NotebookResult],
-                     timestamps: dict[str, Any]) -> None:
-    """Scores and feedback into nbgrader's gradebook, the way `nbgrader autograde` records them."""
+                     timestamps: dict[str, Any], problems: list[str]) -> None:
+    """Scores and feedback into nbgrader's gradebook, the way `nbgrader autograde` records them:
+    one commit per student, so that one student's data never keeps another's out."""
     import warnings
 
     from nbgrader.api import Gradebook, MissingEntry
@@ -146,31 +148,45 @@ def _write_gradebook(nbc: CourseDirectory, assignment: str, results: list[Notebo
 
     with Gradebook(nbc.db_url, nbc.course_id) as gb, warnings.catch_warnings():
         warnings.simplefilter("ignore", SAWarning)  # nbgrader's own session warnings, as in `nbgrader autograde`
-        for student in sorted({r.student for r in results}):
-            gb.update_or_create_student(student)
-            kwargs = {"timestamp": timestamps[student]} if timestamps.get(student) else {}
-            gb.update_or_create_submission(assignment, student, **kwargs)
-        for r in results:
-            scores = {t.name: t for t in (r.report.tasks if r.report else ())}
+
+        def record(student: str) -> None:
             try:
-                notebook = gb.find_notebook(r.notebook, assignment)
-            except MissingEntry:
-                continue
-            for cell in notebook.grade_cells:
-                if not cell.name.startswith("test_"):
-                    continue  # a cell the instructor added by hand: theirs to grade
-                task = scores.get(cell.name.removeprefix("test_"))
-                grade = gb.find_grade(cell.name, r.notebook, assignment, r.student)
-                fraction = task.score / task.max_score if task and task.max_score else 0.0
-                grade.auto_score = float(cell.max_score) * fraction
-                grade.needs_manual_grade = grade.manual_score is not None
-                try:
-                    comment = gb.find_comment(solution_id(cell.name.removeprefix("test_")), r.notebook, assignment,
-                                              r.student)
-                except MissingEntry:
-                    continue
-                comment.auto_comment = (task.feedback if task else r.error) or None
-        gb.db.commit()
+                gb.update_or_create_student(student)
+                kwargs = {"timestamp": timestamps[student]} if timestamps.get(student) else {}
+                gb.update_or_create_submission(assignment, student, **kwargs)
+                for r in results:
+                    if r.student == student:
+                        _record_scores(gb, assignment, r, MissingEntry)
+                gb.db.commit()
+            except Exception:
+                gb.db.rollback()
+                raise
+
+        from grader.batch import for_each_student
+
+        for_each_student(sorted({r.student for r in results}), str, record, problems, "writing the gradebook")
+
+
+def _record_scores(gb: Any, assignment: str, r: NotebookResult, missing_entry: type[Exception]) -> None:
+    scores = {t.name: t for t in (r.report.tasks if r.report else ())}
+    try:
+        notebook = gb.find_notebook(r.notebook, assignment)
+    except missing_entry:
+        return
+    for cell in notebook.grade_cells:
+        if not cell.name.startswith("test_"):
+            continue  # a cell the instructor added by hand: theirs to grade
+        task = scores.get(cell.name.removeprefix("test_"))
+        grade = gb.find_grade(cell.name, r.notebook, assignment, r.student)
+        fraction = task.score / task.max_score if task and task.max_score else 0.0
+        grade.auto_score = float(cell.max_score) * fraction
+        grade.needs_manual_grade = grade.manual_score is not None
+        try:
+            comment = gb.find_comment(solution_id(cell.name.removeprefix("test_")), r.notebook, assignment,
+                                      r.student)
+        except missing_entry:
+            continue
+        comment.auto_comment = for_html((task.feedback if task else r.error) or "") or None
 
 
 def _copy_other_files(submitted: Path, graded: Path) -> None:
@@ -198,22 +214,27 @@ def _summary(results: list[NotebookResult], assignment: str, problems: list[str]
     from rich.markup import escape
     from rich.table import Table
 
+    from grader.inert import visible
+
+    def show(text: str) -> str:  # students' names, files and problems: inert, then rich-escaped
+        return escape(visible(text))
+
     table = Table()
     for col in ("student", "notebook", "score", "problems"):
         table.add_column(col)
     for r in results:
         if r.report is None:
-            table.add_row(escape(r.student), escape(r.notebook), "[red]not graded[/]", escape(r.error))
+            table.add_row(show(r.student), show(r.notebook), "[red]not graded[/]", show(r.error))
             continue
         notes = [f"{t}: {p}" for t, p in r.extracted.problems.items()]
         score = f"{r.report.score:g}/{r.report.max_score:g}"
-        table.add_row(escape(r.student), escape(r.notebook), f"[green]{score}[/]" if r.report.full_marks else score,
-                      escape("\n".join(notes)) if notes else "")
+        table.add_row(show(r.student), show(r.notebook), f"[green]{score}[/]" if r.report.full_marks else score,
+                      show("\n".join(notes)) if notes else "")
     console = Console(highlight=False)
     console.print(f"nbgrader assignment [bold]{escape(assignment)}[/], graded outside the students' kernels:")
     console.print(table)
     for problem in problems:
-        console.print(f"[red]could not be graded:[/] {escape(problem)}")
+        console.print(f"[red]could not be graded:[/] {show(problem)}")
 
 
 def batch_nbgrader(course: CourseDir, nbgrader_dir: Path, assignment: str, opts: GradeOptions, jobs: int = 1,
@@ -221,7 +242,8 @@ def batch_nbgrader(course: CourseDir, nbgrader_dir: Path, assignment: str, opts:
     """Grade COURSE_DIR/submitted/<student>/<assignment>/*.ipynb outside the students' kernels and
     write the scores into the course's nbgrader gradebook.
 
-    Returns 0 when every notebook was graded (whatever the scores), 1 when some could not be.
+    Returns 0 when every notebook was graded (whatever the scores), 1 when some could not be,
+    3 when some gradings ended in `grader_error`.
     """
     require_extra("grade batch --nbgrader", ("nbformat", "nbgrader", "IPython"), "nbgrader")
     import nbformat
@@ -261,23 +283,31 @@ def batch_nbgrader(course: CourseDir, nbgrader_dir: Path, assignment: str, opts:
     stats = BatchStats()
     results = grade_notebooks(course, work, opts, jobs, stats)
     timestamps = {s: _timestamp(_assignment_dir(nbc, nbc.submitted_directory, s, assignment)) for s in students}
-    _write_gradebook(nbc, assignment, results, timestamps)
+    _write_gradebook(nbc, assignment, results, timestamps, stats.problems)
     release_dir = _assignment_dir(nbc, nbc.release_directory, ".", assignment)
-    for r in results:
+
+    def feedback(r: NotebookResult) -> None:
         released_path = release_dir / f"{r.notebook}.ipynb"
         if not released_path.is_file():
-            continue
+            return
         released = nbformat.read(str(released_path), as_version=4)
         graded_dir = _assignment_dir(nbc, nbc.autograded_directory, r.student, assignment)
         write_atomic(graded_dir / released_path.name, nbformat.writes(feedback_notebook(released, r)))
         _copy_other_files(_assignment_dir(nbc, nbc.submitted_directory, r.student, assignment), graded_dir)
-    if out is not None:
-        for student in students:
-            reports = tuple(r.report for r in results if r.student == student and r.report is not None)
-            if not reports:
-                continue
+
+    from grader.batch import for_each_student
+
+    for_each_student(results, lambda r: r.student, feedback, stats.problems, "writing the feedback notebook")
+
+    def report_file(student: str) -> None:
+        reports = tuple(r.report for r in results if r.student == student and r.report is not None)
+        if reports and out is not None:
             report: ExerciseReport | CourseReport = reports[0] if len(reports) == 1 else \
                 CourseReport(reports, student=student)
             write_atomic(out / f"{student}.json", json.dumps(report.to_json(), indent=2) + "\n")
+
+    for_each_student(students, str, report_file, stats.problems, "writing the report")
     _summary(results, assignment, stats.problems + stats.config_errors)
+    if any(r.report is not None and r.report.grader_error for r in results):
+        return 3  # the grader could not finish some gradings (listed above): run it again
     return 1 if any(r.report is None for r in results) or stats.problems or stats.config_errors else 0

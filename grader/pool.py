@@ -220,7 +220,9 @@ class _Worker:
 class PoolStats:
     workers: int = 0
     replaced: int = 0
-    """Workers that died or hung (their submission was reported as such) and were replaced."""
+    """Workers that died or hung and were replaced."""
+    retried: int = 0
+    """Submissions graded again on a fresh worker after their first worker was lost."""
     worker_peak_rss_kb: int = 0
     """Largest peak resident set of one worker (pages shared with the parent included)."""
     child_peak_rss_kb: int = 0
@@ -319,9 +321,11 @@ class LocalPool:
         """Grade `jobs`; yield (job, reply) in completion order.
 
         A reply has `report` (the report's JSON), or `error` with `kind`
-        `config`, `internal`, `died` or `hung`.
+        `config`, `internal`, `died` or `hung`. A job whose worker dies or hangs is graded
+        once more on a fresh worker; only a second loss is replied.
         """
         pending = deque(jobs)
+        retried: set[Any] = set()
         while True:
             for worker in self.workers:
                 if worker.job is None and pending:
@@ -345,13 +349,22 @@ class LocalPool:
                 if worker.sock in ready:
                     reply = recv_message(worker.sock)
                     if reply is None or reply.get("id") != job.get("id"):
-                        yield job, self._replace(worker, "died")  # gone, or not the answer to this job
+                        lost = self._replace(worker, "died")  # gone, or not the answer to this job
+                    else:
+                        self.stats.note(reply)
+                        worker.job = None
+                        yield job, reply
                         continue
-                    self.stats.note(reply)
-                    worker.job = None
-                    yield job, reply
                 elif time.monotonic() > worker.deadline:
-                    yield job, self._replace(worker, "hung")
+                    lost = self._replace(worker, "hung")
+                else:
+                    continue
+                if job.get("id") not in retried:  # once more on a fresh worker: the loss may not be the job's
+                    retried.add(job.get("id"))
+                    self.stats.retried += 1
+                    pending.appendleft(job)
+                else:
+                    yield job, {**lost, "retried": True}
             if on_idle is not None and not ready:
                 on_idle()
 

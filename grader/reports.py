@@ -9,8 +9,9 @@ import re
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from grader.inert import visible
 from grader.results import ExerciseReport, Report, exercises_of
 
 if TYPE_CHECKING:  # imported where used: `grade exercise3` renders a table and needs neither
@@ -18,8 +19,10 @@ if TYPE_CHECKING:  # imported where used: `grade exercise3` renders a table and 
 
     from grader.course import CourseDir
 
-STATUS_STYLE = {"passed": "green", "failed": "yellow", "error": "red", "timeout": "magenta"}
-STATUS_MARK = {"passed": "✔", "failed": "✘", "error": "✘", "timeout": "⏱"}
+STATUS_STYLE = {"passed": "green", "failed": "yellow", "error": "red", "timeout": "magenta", "grader_error": "blue"}
+STATUS_MARK = {"passed": "✔", "failed": "✘", "error": "✘", "timeout": "⏱", "grader_error": "⚠"}
+ERROR_STATUSES = ("error", "timeout", "grader_error")
+"""Reported as JUnit <error> (the status is its type); `failed` is a <failure>."""
 
 
 def to_json(report: Report) -> str:
@@ -100,7 +103,8 @@ def _junit_suite(ex: ExerciseReport, name: str, classname: str) -> ET.Element:
     import xml.etree.ElementTree as ET
 
     failures = sum(t.status == "failed" for t in ex.tasks)
-    errors = sum(t.status != "failed" and t.status != "passed" for t in ex.tasks)
+    errors = sum(t.status in ERROR_STATUSES for t in ex.tasks)
+    name, classname = _xml_text(name), _xml_text(classname)
     suite = ET.Element("testsuite", name=name, tests=str(len(ex.tasks)), failures=str(failures),
                        errors=str(errors), skipped="0", time=f"{ex.seconds:.3f}")
     props = ET.SubElement(suite, "properties")
@@ -114,10 +118,12 @@ def _junit_suite(ex: ExerciseReport, name: str, classname: str) -> ET.Element:
             case.set("file", where[0])
             case.set("line", str(where[1]))
         first = t.feedback.splitlines()[0] if t.feedback.strip() else t.status
-        if t.status != "passed":
-            ET.SubElement(case, "failure" if t.status == "failed" else "error", message=_xml_text(first[:500]),
-                          type=t.status).text = _xml_text(t.feedback)
-        ET.SubElement(case, "system-out").text = f"{_points(t.score)}/{_points(t.max_score)} points"
+        if t.status == "failed":
+            ET.SubElement(case, "failure", message=_xml_text(first[:500]), type="failed").text = _xml_text(t.feedback)
+        elif t.status in ERROR_STATUSES:
+            ET.SubElement(case, "error", message=_xml_text(first[:500]), type=t.status).text = _xml_text(t.feedback)
+        out = f"{_points(t.score)}/{_points(t.max_score)} points" + (f"\n{t.feedback}" if t.feedback else "")
+        ET.SubElement(case, "system-out").text = _xml_text(out)
     if ex.output:
         ET.SubElement(suite, "system-out").text = _xml_text(ex.output)
     return suite
@@ -140,9 +146,8 @@ def student_location(feedback: str) -> tuple[str, int] | None:
 
 
 def _xml_text(text: str) -> str:
-    """XML 1.0 cannot hold most control characters, whatever the student printed."""
-    return "".join(ch if ch in "\t\n\r" or (" " <= ch <= "\ud7ff") or ("\ue000" <= ch <= "\ufffd")
-                   or ch >= "\U00010000" else "\ufffd" for ch in text)
+    """XML 1.0 cannot hold most control characters, whatever the student printed or named."""
+    return visible(text)
 
 
 def _junit_document(suites: list[ET.Element]) -> str:
@@ -173,16 +178,43 @@ def to_junit_batch(reports: Mapping[str, Report]) -> str:
 
 # ---------------------------------------------------------------- Gradescope
 
-def to_gradescope(report: Report) -> str:
-    """Gradescope's results.json: the score, and one test per task with its points and feedback."""
-    tests = []
+GRADESCOPE_OUTPUT = 8000
+"""Characters of the student's printed output in results.json (the rest is cut with a marker)."""
+
+
+def to_gradescope(report: Report, *, hidden_visibility: str = "after_published") -> str:
+    """Gradescope's results.json: the score, one visible test per task, and for a task with
+    hidden cases a second test with the course's `hidden_visibility` that carries the task's
+    points (they depend on the hidden cases); the student's printed output, truncated."""
+    tests: list[dict[str, Any]] = []
     exercises = exercises_of(report)
     for ex in exercises:
         for t in ex.tasks:
-            tests.append({"name": f"{ex.exercise}: {t.name}", "score": t.score, "max_score": t.max_score,
-                          "status": "passed" if t.status == "passed" else "failed",
-                          "output": t.feedback or "passed", "output_format": "text", "visibility": "visible"})
+            status = "passed" if t.status == "passed" else "failed"
+            if t.hidden is None:
+                tests.append({"name": f"{ex.exercise}: {t.name}", "score": t.score, "max_score": t.max_score,
+                              "status": status, "output": t.feedback or "passed", "output_format": "text",
+                              "visibility": "visible"})
+                continue
+            hidden_only = t.status != "passed" and t.hidden["status"] != "passed" \
+                and t.feedback == t.hidden["feedback"]
+            shown = t.status == "passed" or hidden_only
+            tests.append({"name": f"{ex.exercise}: {t.name} (visible cases)", "score": 0.0, "max_score": 0.0,
+                          "status": "passed" if shown else "failed",
+                          "output": "passed" if shown else t.feedback or t.status, "output_format": "text",
+                          "visibility": "visible"})
+            tests.append({"name": f"{ex.exercise}: {t.name} (hidden cases)", "score": t.score,
+                          "max_score": t.max_score, "status": status,
+                          "output": t.hidden["feedback"] or ("passed" if t.status == "passed" else
+                                                             "not graded: the visible cases failed"),
+                          "output_format": "text", "visibility": hidden_visibility})
+    printed = "\n".join(ex.output.rstrip() for ex in exercises if ex.output.strip())
+    if len(printed) > GRADESCOPE_OUTPUT:
+        printed = printed[:GRADESCOPE_OUTPUT] + \
+            f"\n... [output truncated: {len(printed) - GRADESCOPE_OUTPUT} more characters] ..."
     output = "\n".join(f"{ex.exercise}: {_points(ex.score)}/{_points(ex.max_score)} points" for ex in exercises)
+    if printed:
+        output += f"\n\nyour code printed:\n{printed}"
     data = {"score": report.score, "execution_time": round(sum(ex.seconds for ex in exercises), 3),
             "output": output, "output_format": "text", "visibility": "visible", "stdout_visibility": "hidden",
             "tests": tests}
@@ -241,7 +273,7 @@ def summary_csv(course: CourseDir, reports: Mapping[str, Report]) -> str:
     writer.writerow(header)
     for student, report in reports.items():
         by_ex = {ex.exercise: ex for ex in exercises_of(report)}
-        row = [student, _points(report.score), _points(report.max_score)]
+        row = [visible(student), _points(report.score), _points(report.max_score)]
         for e in exercises:
             ex = by_ex.get(e)
             scores = {t.name: t.score for t in ex.tasks} if ex else {}
@@ -315,11 +347,14 @@ def print_batch_summary(course: CourseDir, reports: Mapping[str, Report], *, con
         con.print(f"[bold yellow]worth a look[/] (code that reaches into the interpreter or the grader; "
                   f"no points changed): {len(flagged)} student{'s' if len(flagged) != 1 else ''}")
         for student, text in flagged.items():
-            con.print(f"  {escape(student)}: {escape(text)}")
+            con.print(f"  {escape(visible(student))}: {escape(visible(text))}")
 
 
 RENDERERS = {"json": to_json, "junit": to_junit, "gradescope": to_gradescope, "classroom": to_classroom}
 
 
-def render(report: Report, fmt: str) -> str:
+def render(report: Report, fmt: str, course: CourseDir | None = None) -> str:
+    """`report` in `fmt`; the course gives format settings (Gradescope's hidden-case visibility)."""
+    if fmt == "gradescope" and course is not None:
+        return to_gradescope(report, hidden_visibility=course.course.gradescope.hidden_visibility)
     return RENDERERS[fmt](report)

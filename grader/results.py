@@ -5,10 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from grader.inert import visible
 from grader.scan import Flag
 
 REPORT_VERSION = 1
-STATUSES = ("passed", "failed", "error", "timeout")
+GRADER_ERROR = "grader_error"
+"""The grader could not complete this grading for a reason that is not the submission's: never
+kept by `--resume`, and `grade batch` exits 3 naming the student."""
+STATUSES = ("passed", "failed", "error", "timeout", GRADER_ERROR)
 
 
 @dataclass(frozen=True)
@@ -17,15 +21,28 @@ class TaskResult:
     score: float
     max_score: float
     status: str
-    """One of `passed`, `failed`, `error`, `timeout`."""
+    """One of `STATUSES`."""
     feedback: str = ""
     devices: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
     """Wall time of the task in the child (0 when it never ran); JUnit's per-testcase time."""
+    hidden: dict[str, str] | None = None
+    """For a task with hidden cases: `status` and `feedback` of those cases alone (the feedback
+    names the rule, never the case); None for a task without."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "feedback", visible(self.feedback))  # the student's text, made inert once
+        if self.hidden is not None:
+            object.__setattr__(self, "hidden", {"status": str(self.hidden.get("status", "")),
+                                                "feedback": visible(str(self.hidden.get("feedback", "")))})
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "score": self.score, "max_score": self.max_score, "status": self.status,
-                "feedback": self.feedback, "devices": dict(self.devices), "time_s": round(self.seconds, 3)}
+        data: dict[str, Any] = {"name": self.name, "score": self.score, "max_score": self.max_score,
+                                "status": self.status, "feedback": self.feedback, "devices": dict(self.devices),
+                                "time_s": round(self.seconds, 3)}
+        if self.hidden is not None:
+            data["hidden"] = dict(self.hidden)
+        return data
 
 
 @dataclass(frozen=True)
@@ -42,6 +59,11 @@ class ExerciseReport:
     flags: tuple[Flag, ...] = ()
     """Constructs in the source that reach into the interpreter or the grader (scan.py); no points."""
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "output", visible(self.output))
+        if self.student is not None:
+            object.__setattr__(self, "student", visible(self.student))
+
     @property
     def score(self) -> float:
         return sum(t.score for t in self.tasks)
@@ -53,6 +75,10 @@ class ExerciseReport:
     @property
     def full_marks(self) -> bool:
         return all(t.status == "passed" for t in self.tasks)
+
+    @property
+    def grader_error(self) -> bool:
+        return any(t.status == GRADER_ERROR for t in self.tasks)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -76,6 +102,10 @@ class CourseReport:
 
     exercises: tuple[ExerciseReport, ...]
     student: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.student is not None:
+            object.__setattr__(self, "student", visible(self.student))
 
     @property
     def score(self) -> float:
@@ -102,3 +132,7 @@ Report = ExerciseReport | CourseReport
 
 def exercises_of(report: Report) -> tuple[ExerciseReport, ...]:
     return report.exercises if isinstance(report, CourseReport) else (report,)
+
+
+def has_grader_error(report: Report) -> bool:
+    return any(ex.grader_error for ex in exercises_of(report))

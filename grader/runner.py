@@ -36,12 +36,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NoReturn, Protocol
 
-from grader import confine, wire
+from grader import confine, messages, wire
 from grader.child import HEADER, MAGIC, MAX_FRAME
 
 MAX_TIMEOUT_S = 3600.0
 MAX_OUTPUT = 1 << 20
-MAX_MESSAGE_DEPTH = 16
 DRAIN_S = 0.5
 RELEASE_WAIT_S = 1.0
 """How long a killed job is waited for before the next one starts (it is reaped later)."""
@@ -66,6 +65,8 @@ class Limits:
     file_size_mb: int = 64
     open_files: int = 256
     processes: int = 64
+    result_mb: int = 256
+    """MiB of results (text and tensor bytes) the grader decodes from one job's children, all together."""
 
 
 class Launcher(Protocol):
@@ -538,29 +539,6 @@ def default_launcher() -> Any:
 
 # ------------------------------------------------------------------ reading the child
 
-def _decode(payload: bytes) -> dict[str, Any] | None:
-    """A frame as plain data, or None (see `wire.py`: JSON and raw tensor bytes, never pickle).
-    Nesting is bounded too: only what the harness sends reaches the verdicts."""
-    try:
-        message = wire.unpack(payload)
-    except (ValueError, TypeError, OverflowError, MemoryError, RuntimeError):  # unreadable: the child's fault
-        return None
-    if not isinstance(message, dict) or not _shallow(message, 0):
-        return None
-    return message
-
-
-def _shallow(value: Any, depth: int) -> bool:
-    if depth > MAX_MESSAGE_DEPTH:
-        return False
-    t = type(value)
-    if t is dict:
-        return all(_shallow(v, depth + 1) for v in value.values())
-    if t in (list, tuple):
-        return all(_shallow(v, depth + 1) for v in value)
-    return True
-
-
 def _exit_detail(status: int) -> str:
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
@@ -623,6 +601,7 @@ def run(job: dict[str, Any], limits: Limits, launcher: Any = None,
     n = len(job["tasks"])
     runs = [TaskRun() for _ in range(n)]
     capture = _Capture(limits.output_limit)
+    budget = wire.Budget(limits.result_mb << 20)
     started = time.monotonic()
     import_exception: dict[str, Any] | None = None
     deadline = started + limits.import_timeout + sum(limits.task_timeout) + 1.0
@@ -634,7 +613,7 @@ def run(job: dict[str, Any], limits: Limits, launcher: Any = None,
             break
         first = next_task
         next_task, parent_s = _run_child({**job, "start_task": first}, limits, launcher, runs, capture, on_event,
-                                         while_waiting, deadline)
+                                         while_waiting, deadline, budget)
         deadline += parent_s + 1.0  # the parent's own work does not count; a second for each restart
         while_waiting = None
         if runs[first].status in ("import_error", "import_timeout"):
@@ -666,9 +645,16 @@ def _bounded(limits: Limits) -> Limits:
 
 def _run_child(job: dict[str, Any], limits: Limits, launcher: Any, runs: list[TaskRun],
                capture: _Capture, on_event: Callable[[str, int], None] | None,
-               while_waiting: Callable[[], None] | None, deadline: float) -> tuple[int, float]:
+               while_waiting: Callable[[], None] | None, deadline: float,
+               budget: wire.Budget | None = None) -> tuple[int, float]:
     """One child from `job['start_task']`; returns the index of the first task it did not
-    finish, and the seconds spent in `while_waiting`."""
+    finish, and the seconds spent in `while_waiting`.
+
+    The child must follow the protocol exactly: `loaded` (or `import_error`), then for
+    each task one `start` and one `done`, every message valid by its schema
+    (messages.py). A task's deadline is set when it becomes the current one and no
+    message moves it. Anything else ends the current task as a protocol error that
+    says what was wrong."""
     first = job["start_task"]
     n = len(runs)
     pid, res_fd, out_fd = launcher.start(job, limits)
@@ -689,6 +675,8 @@ def _run_child(job: dict[str, Any], limits: Limits, launcher: Any, runs: list[Ta
         drain_until = 0.0
         open_fds = {res_fd, out_fd}
         broken = False
+        problem = ""  # what the child did wrong, for the feedback
+        started = False  # the current task's `start` has come
         finished = False  # the child sent what it had to: no need to wait for it to go
 
         def finish_import_failure(status: str, detail: str, result: dict[str, Any] | None = None) -> None:
@@ -733,45 +721,52 @@ def _run_child(job: dict[str, Any], limits: Limits, launcher: Any, runs: list[Ta
                         break
                     if len(buf) < HEADER.size + length:
                         break
-                    message = _decode(bytes(memoryview(buf)[HEADER.size:HEADER.size + length]))
+                    frame = bytes(memoryview(buf)[HEADER.size:HEADER.size + length])
                     del buf[:HEADER.size + length]
-                    if message is None or message.pop("seal", None) != job.get("seal"):
-                        broken = True  # unreadable, or not the harness's (it alone knows the seal)
+                    try:
+                        message = messages.read(frame, n, budget)
+                    except wire.FrameError as exc:
+                        broken, problem = True, str(exc)
                         break
-                    event = message.get("event")
+                    if message.pop("seal", None) != job.get("seal"):
+                        broken = True  # not the harness's (it alone knows the seal)
+                        problem = "a message on the grader's result channel that its harness did not send"
+                        break
+                    event = message["event"]
                     now = time.monotonic()
-                    if event == "import_error":
+                    if current is None and event == "import_error":
                         finish_import_failure("import_error", "", message)
                         finished = True
                         return n, parent_s
-                    if event == "loaded" and current is None:
+                    if current is None and event == "loaded":
                         current = first
                         task_deadline = now + limits.task_timeout[first] if first < n else now
-                    elif event == "start" and type(message.get("task")) is int:
-                        idx = message["task"]
-                        if current is not None and first <= idx < n and idx == current:
-                            task_deadline = now + limits.task_timeout[idx]
-                            t_task = now
-                            if on_event:
-                                on_event("start", idx)
-                    elif event == "done" and message.get("task") == current and current is not None:
-                        result = message.get("result")
-                        runs[current] = TaskRun("done", result if isinstance(result, dict) else None,
-                                                "", now - t_task)
+                    elif current is not None and event == "start" and message["task"] == current and not started:
+                        started, t_task = True, now
+                        if on_event:
+                            on_event("start", current)
+                    elif current is not None and event == "done" and message["task"] == current and started:
+                        runs[current] = TaskRun("done", message["result"], "", now - t_task)
                         if on_event:
                             on_event("done", current)
                         current += 1
+                        started = False
                         if current >= n:
                             finished = True
                             return n, parent_s
                         task_deadline = now + limits.task_timeout[current]
-                    elif event == "harness_error":
+                    else:
                         broken = True
+                        problem = (message["message"] if event == "harness_error" else
+                                   f"a '{event}' message" + (f" for task {message['task']}" if "task" in message
+                                                            else "") + " out of turn")
+                        break
             if broken:
+                detail = f"{PROTOCOL_ERROR} ({problem or 'a message with a wrong header'})"
                 if current is None:
-                    finish_import_failure("protocol_error", PROTOCOL_ERROR)
+                    finish_import_failure("protocol_error", detail)
                     return n, parent_s
-                runs[current] = TaskRun("protocol_error", None, PROTOCOL_ERROR)
+                runs[current] = TaskRun("protocol_error", None, detail)
                 return current + 1, parent_s
             if exit_status is None:
                 exit_status = _poll(launcher, pid)

@@ -556,6 +556,17 @@ class Defaults(Strict):
     """Extra memory a submission may allocate, in MiB."""
     output_limit: int = Field(4000, ge=100)
     """Characters of the student's printed output kept in the report."""
+    result_mb: int = Field(256, ge=1, le=4096)
+    """MiB of results (text and tensor bytes) the grader reads back from one submission of one exercise;
+    a submission that sends more gets an error for the task it was running."""
+
+
+class Gradescope(Strict):
+    """How `--format gradescope` reports a course's tasks."""
+
+    hidden_visibility: Literal["hidden", "after_due_date", "after_published", "visible"] = "after_published"
+    """Gradescope visibility of the tests that report a task's hidden cases (a task's visible cases are
+    always a visible test)."""
 
 
 class Course(Strict):
@@ -567,6 +578,8 @@ class Course(Strict):
     """Shown by `grade list` and `grade check`."""
     defaults: Defaults = Defaults()  # type: ignore[call-arg]  # (mypy does not see pydantic's defaults)
     """Limits for every task unless a task or the command line says otherwise."""
+    gradescope: Gradescope = Gradescope()
+    """Settings of the Gradescope results (`--format gradescope`)."""
     exercises: list[str] = Field(min_length=1)
     """Exercise ids in course order; each has `exercises/<id>.yaml` and `solutions/<id>.py`."""
 

@@ -59,7 +59,7 @@ def json_text(kind: str | None) -> str:
 # ---------------------------------------------------------------- Markdown reference
 
 _SECTIONS: list[tuple[str, list[type[BaseModel]]]] = [
-    ("course.yaml", [schema.Course, schema.Defaults]),
+    ("course.yaml", [schema.Course, schema.Defaults, schema.Gradescope]),
     ("Exercise files", [schema.Exercise, schema.Task, schema.Case]),
     ("Rules (`rules:` of a task)", [schema.RequireAutograd, schema.ForbidCalls, schema.GradientsFlow,
                                     schema.RequireCalls, schema.CreatedOn, schema.SharesMemory, schema.MaxTorchOps,
@@ -71,7 +71,8 @@ _SECTIONS: list[tuple[str, list[type[BaseModel]]]] = [
 ]
 
 _TITLES = {
-    "Course": "course.yaml", "Defaults": "defaults", "Exercise": "exercise file", "Task": "task",
+    "Course": "course.yaml", "Defaults": "defaults", "Gradescope": "gradescope", "Exercise": "exercise file",
+    "Task": "task",
     "Case": "case", "RequireAutograd": "kind: require_autograd", "ForbidCalls": "kind: forbid_calls",
     "GradientsFlow": "kind: gradients_flow", "RequireCalls": "kind: require_calls",
     "CreatedOn": "kind: created_on", "SharesMemory": "kind: shares_memory", "MaxTorchOps": "kind: max_torch_ops",

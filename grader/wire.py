@@ -9,7 +9,12 @@ A tensor is written in the JSON as `{"$t": [dtype, shape, offset, nbytes, requir
 and its bytes at `offset` of the raw part; a dtype as `{"$dtype": "float32"}`, a
 tuple as `{"$tuple": [...]}`. Reading a frame parses JSON and copies bytes into
 fresh tensors: no pickle, no zip archive, no code, and every size is checked
-against the frame before anything is allocated. It is also fast: decoding a
+against the frame before anything is allocated. Reading is strict, because the
+child runs student code: the text part is bounded in bytes and in values, text
+that is not Unicode scalar values is replaced (U+FFFD), the tensor entries must
+tile the raw part exactly (disjoint, in order, nothing left over, so no byte is
+copied twice), and a `Budget` caps what all frames of one job decode. Every
+problem is a `FrameError`, the only exception `unpack` raises. It is also fast: decoding a
 frame costs well under a millisecond, where `torch.load` took several.
 
 The child (`child.py`) writes its results this way; the runner (`runner.py`)
@@ -21,6 +26,7 @@ from __future__ import annotations
 import ctypes
 import json
 import math
+import re
 import struct
 from typing import Any
 
@@ -29,6 +35,13 @@ import torch
 LENGTH = struct.Struct("<I")
 MAX_ELEMENTS = 1 << 26
 """No tensor in a frame may claim more elements than this (its bytes must be there too)."""
+MAX_HEAD = 16 << 20
+"""Bytes of JSON in one frame (tensor bytes travel apart and do not count)."""
+MAX_VALUES = 1 << 18
+"""JSON values in one frame: bounds the memory the parsed text takes, whatever its shape."""
+MAX_NEST = 200
+"""JSON nesting (`pack` refuses data deeper than 64 levels; a tuple is two JSON levels)."""
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 _DTYPES: dict[str, torch.dtype] = {
     name: dt for name in (
@@ -71,6 +84,30 @@ _pack_length = LENGTH.pack
 
 class WireError(ValueError):
     """Something that is not plain data was given to `pack`."""
+
+
+class FrameError(ValueError):
+    """A frame `pack` could not have made, or one over a limit: what `unpack` raises, and nothing else."""
+
+
+class Budget:
+    """The bytes all frames of one job may decode together (JSON text and tensor bytes), so a
+    child cannot make the grader hold more than this however many frames it sends."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+
+    def take(self, nbytes: int) -> None:
+        self.used += nbytes
+        if self.used > self.limit:
+            raise FrameError(f"the results sent back exceed {self.limit >> 20} MiB in all; return smaller values")
+
+
+def text(value: str) -> str:
+    """`value` as Unicode scalar values: each lone surrogate (which no UTF-8 encoder, terminal,
+    JSON or XML writer accepts) becomes U+FFFD."""
+    return value if value.isascii() else _SURROGATE.sub("\ufffd", value)
 
 
 def sendable(t: torch.Tensor) -> bool:
@@ -125,56 +162,96 @@ def pack(data: Any) -> bytes:
     return _join([_pack_length(_len(head)), head, *blobs])
 
 
-def unpack(payload: bytes | bytearray | memoryview, *, grads: bool = False) -> Any:
-    """The inverse of `pack`. Raises ValueError on any frame `pack` could not have made.
+def unpack(payload: bytes | bytearray | memoryview, *, grads: bool = False, budget: Budget | None = None) -> Any:
+    """The inverse of `pack`. Raises FrameError (only) on any frame `pack` could not have made.
     With `grads`, tensors sent with requires_grad get it back (a job's inputs); otherwise
-    (results from student code) every tensor comes back as plain data."""
-    view = memoryview(payload).cast("B")
+    (results from student code) every tensor comes back as plain data. `budget` counts the
+    bytes decoded against the job's cap before anything is allocated."""
+    try:
+        view = memoryview(payload).cast("B")
+    except (TypeError, ValueError):
+        raise FrameError("not a byte string") from None
     if _len(view) < LENGTH.size:
-        raise ValueError("frame too short")
+        raise FrameError("frame too short")
     (n,) = LENGTH.unpack_from(view)
     if LENGTH.size + n > _len(view):
-        raise ValueError("frame shorter than its header says")
-    raw = view[LENGTH.size + n:]
-
-    def hook(obj: dict[str, Any]) -> Any:
-        if _len(obj) != 1:
-            return obj
-        key, value = next(iter(obj.items()))
-        if key == "$tuple" and _type(value) is _list:
-            return _tuple(value)
-        if key == "$dtype" and value in _DTYPES:
-            return _DTYPES[value]
-        if key == "$t":
-            return _tensor(value, raw, grads)
-        if key in _TAGS:
-            raise ValueError(f"bad {key} entry")
-        return obj
-
+        raise FrameError("frame shorter than its header says")
+    if n > MAX_HEAD:
+        raise FrameError(f"more than {MAX_HEAD >> 20} MiB of text in one message")
+    head = bytes(view[LENGTH.size:LENGTH.size + n])
+    if head.count(b",") + head.count(b":") >= MAX_VALUES:
+        raise FrameError(f"more than {MAX_VALUES} values in one message")
+    if budget is not None:
+        budget.take(n)
     try:
-        return json.loads(bytes(view[LENGTH.size:LENGTH.size + n]).decode("utf-8", "surrogatepass"),
-                          object_hook=hook)
-    except RecursionError:
-        raise ValueError("nested too deeply") from None
-
-
-def _tensor(ref: Any, raw: memoryview, grads: bool) -> torch.Tensor:
-    if _type(ref) is not _list or _len(ref) != 5:
-        raise ValueError("bad tensor entry")
-    name, shape, offset, nbytes, requires_grad = ref
-    dtype = _DTYPES.get(name) if _type(name) is _str else None
-    if (dtype is None or _type(shape) is not _list or _len(shape) > 32
-            or not all(_type(d) is int and 0 <= d <= MAX_ELEMENTS for d in shape)
-            or _type(offset) is not int or _type(nbytes) is not int or offset < 0
-            or offset + nbytes > _len(raw) or _type(requires_grad) is not bool):
-        raise ValueError("bad tensor entry")
-    count = math.prod(shape)
-    if count > MAX_ELEMENTS or count * dtype.itemsize != nbytes:
-        raise ValueError("tensor size does not match its bytes")
-    if nbytes == 0:
-        out = torch.empty(shape, dtype=dtype)
-    else:
-        out = torch.frombuffer(bytearray(raw[offset:offset + nbytes]), dtype=dtype).reshape(shape)
-    if grads and requires_grad and (out.is_floating_point() or out.is_complex()):
-        out.requires_grad_(True)
+        data = json.loads(head.decode("utf-8", "replace"))
+    except (ValueError, RecursionError):  # int digits beyond Python's limit are a ValueError too
+        raise FrameError("the message is not valid JSON") from None
+    reader = _Reader(view[LENGTH.size + n:], grads, budget)
+    out = reader.walk(data, 0)
+    if reader.end != _len(reader.raw):
+        raise FrameError("bytes after the last tensor")
     return out
+
+
+class _Reader:
+    """One walk over a parsed frame, in document order (the order `pack` wrote the tensors)."""
+
+    def __init__(self, raw: memoryview, grads: bool, budget: Budget | None) -> None:
+        self.raw = raw
+        self.grads = grads
+        self.budget = budget
+        self.end = 0
+        """Where the next tensor's bytes must start."""
+
+    def walk(self, value: Any, depth: int) -> Any:
+        if depth > MAX_NEST:
+            raise FrameError("nested too deeply")
+        t = _type(value)
+        if t is _str:
+            return text(value)
+        if t is _list:
+            return [self.walk(v, depth + 1) for v in value]
+        if t is not _dict:
+            return value  # int, float, bool, None: all JSON can hold
+        if _len(value) == 1:
+            key, inner = next(iter(value.items()))
+            if key == "$tuple":
+                if _type(inner) is not _list:
+                    raise FrameError("bad $tuple entry")
+                return _tuple(self.walk(v, depth + 1) for v in inner)
+            if key == "$dtype":
+                if _type(inner) is not _str or inner not in _DTYPES:
+                    raise FrameError("bad $dtype entry")
+                return _DTYPES[inner]
+            if key == "$t":
+                return self.tensor(inner)
+        return {text(k): self.walk(v, depth + 1) for k, v in value.items()}
+
+    def tensor(self, ref: Any) -> torch.Tensor:
+        if _type(ref) is not _list or _len(ref) != 5:
+            raise FrameError("bad tensor entry")
+        name, shape, offset, nbytes, requires_grad = ref
+        dtype = _DTYPES.get(name) if _type(name) is _str else None
+        if (dtype is None or _type(shape) is not _list or _len(shape) > 32
+                or not all(_type(d) is int and 0 <= d <= MAX_ELEMENTS for d in shape)
+                or _type(offset) is not int or _type(nbytes) is not int or _type(requires_grad) is not bool):
+            raise FrameError("bad tensor entry")
+        if offset != self.end or nbytes < 0 or offset + nbytes > _len(self.raw):
+            raise FrameError("tensor entries overlap, leave gaps or point outside the frame")
+        count = math.prod(shape)
+        if count > MAX_ELEMENTS or count * dtype.itemsize != nbytes:
+            raise FrameError("tensor size does not match its bytes")
+        if self.budget is not None:
+            self.budget.take(nbytes)
+        self.end = offset + nbytes
+        try:
+            if nbytes == 0:
+                out = torch.empty(shape, dtype=dtype)
+            else:
+                out = torch.frombuffer(bytearray(self.raw[offset:offset + nbytes]), dtype=dtype).reshape(shape)
+        except (RuntimeError, TypeError, ValueError) as exc:
+            raise FrameError(f"a tensor cannot be read: {type(exc).__name__}") from None
+        if self.grads and requires_grad and (out.is_floating_point() or out.is_complex()):
+            out.requires_grad_(True)
+        return out

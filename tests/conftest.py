@@ -78,3 +78,5 @@ def grade_submission(ex_id: str, submission: Path, workspace: Path, *extra: str,
     assert proc.stdout.strip(), f"no report on stdout; stderr: {proc.stderr}"
     report = json.loads(proc.stdout)  # exactly one JSON document, nothing else
     return proc, report
+
+

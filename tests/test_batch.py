@@ -6,9 +6,11 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import socket
 import struct
 import tempfile
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
@@ -85,20 +87,30 @@ def make_class(root: Path) -> Path:
 
 def test_discover_finds_folders_files_and_notebooks(tmp_path: Path) -> None:
     course = CourseDir(ROOT)
-    subs, notes = discover(course, make_class(tmp_path))
+    subs, notes, empty = discover(course, make_class(tmp_path))
     found = {(s.student, s.exercise, s.filename) for s in subs}
     assert found == {("alice", "exercise3", "exercise3.py"), ("alice", "exercise4", "ex4.py"),
                      ("bob", "exercise3", "exercise3.py"), ("carol", "exercise3", "exercise3.py"),
                      ("dave", "exercise3", "exercise3.py"), ("erin", "exercise3", "homework.ipynb"),
                      ("frank", "exercise3", "frank.py"), ("mallory", "exercise3", "exercise3.py"),
                      ("zoe", "exercise3", "exercise3.ipynb")}
-    assert notes == []
-    only4, _ = discover(course, tmp_path / "submissions", exercise="4")
+    assert notes == ["README.txt: left out: not a student's folder, .py or .ipynb file; put each student's work in "
+                     "SUBMISSIONS/<student>/",
+                     "zoe/helpers.py: left out: cannot tell which exercise it is; name it after its exercise, e.g. "
+                     "exercise1.py or exercise1.ipynb, or pass --exercise"]
+    assert empty == {}
+    only4, _, _ = discover(course, tmp_path / "submissions", exercise="4")
     assert [(s.student, s.exercise) for s in only4] == [("alice", "exercise4")]
     (tmp_path / "submissions" / "alice" / "old").mkdir()
     (tmp_path / "submissions" / "alice" / "old" / "exercise3.py").write_text("")
     (tmp_path / "submissions" / "notes.ipynb").write_text(notebook(("code", "print(1)", {})))
-    _, notes = discover(course, tmp_path / "submissions", student=None)
+    (tmp_path / "submissions" / "yan").mkdir()  # nothing gradable: a row of its own, with the reason
+    (tmp_path / "submissions" / "yan" / "scratch.py").write_text("x = 1\n")
+    (tmp_path / "submissions" / "yan" / "notes.txt").write_text("todo")
+    _, notes, empty = discover(course, tmp_path / "submissions", student=None)
+    assert empty == {"yan": "nothing gradable in yan (cannot tell which exercise it is; name it after its exercise, "
+                            "e.g. exercise1.py or exercise1.ipynb, or pass --exercise; not a .py or .ipynb file)"}
+    assert "yan/notes.txt: left out: not a .py or .ipynb file" in notes
     assert any("alice/old/exercise3.py: left out: alice already has alice/exercise3.py" in n for n in notes)
     assert any(n.startswith("notes.ipynb: left out: cannot tell which exercise") for n in notes)
 
@@ -139,6 +151,7 @@ def test_grade_batch_grades_a_class_and_resumes(tmp_path: Path) -> None:
     proc = run_grade("batch", str(subs), "--out", str(out), "-j", "2", "--devices", "cpu,meta", "--timeout", "2",
                      "--format", "json", timeout=300)
     assert proc.returncode == 0, proc.stderr
+    assert re.search(r"per child [1-9]\d* MiB", proc.stderr), proc.stderr[-500:]  # measured, in the sandbox too
     summary = json.loads(proc.stdout)
     assert summary["graded"] == 8 and summary["resumed"] == 0
     reports = {p.stem: json.loads(p.read_text()) for p in out.glob("[!.]*.json")}
@@ -224,31 +237,36 @@ def test_grade_many_is_an_api(tmp_path: Path) -> None:
     assert stats.workers == 2 and stats.submissions == 3 and stats.worker_peak_rss_kb > 0
 
 
-def test_a_lost_worker_loses_one_submission_and_is_replaced() -> None:
-    """Whatever stops a worker (here: the test kills it mid-job), that one submission is
-    reported as lost, a fresh worker takes over, and the rest are graded."""
+def test_a_lost_worker_is_replaced_and_its_submission_graded_again() -> None:
+    """Whatever stops a worker (here: the test kills it mid-job), a fresh worker takes over and
+    grades that submission once more, then the rest; a second loss of the same submission is
+    replied as lost (batch.py decides whose fault that is)."""
     import os
     import signal
 
     from grader.pool import LocalPool, PoolStats, options_to_json
 
     opts = options_to_json(GradeOptions(devices=("cpu",), timeout=5))
-    sources = [SECOND_GRAD_ONLY, SOLUTION3, ANALYTIC]  # the first one loops: the worker is busy with it
+    sources = [SOLUTION3 + "\nimport time\ntime.sleep(1.5)  # the worker is busy with it\n", ANALYTIC]
     jobs = [{"id": i, "course": str(ROOT), "exercise": "exercise3", "source": src, "filename": "exercise3.py",
              "options": opts} for i, src in enumerate(sources)]
-    stats = PoolStats()
-    with LocalPool(1, stats) as pool:
-        victim = pool.workers[0].pid
+    for kills, expected in ((1, "report"), (2, "died")):
+        stats = PoolStats()
+        with LocalPool(1, stats) as pool:
+            killed: list[int] = []
 
-        def kill_once() -> None:
-            if pool.workers[0].pid == victim and pool.workers[0].job is not None:
-                os.kill(victim, signal.SIGKILL)
+            def kill(pool: LocalPool = pool, killed: list[int] = killed, kills: int = kills) -> None:
+                worker = pool.workers[0]
+                if worker.job is not None and worker.job["id"] == 0 and len(killed) < kills \
+                        and worker.pid not in killed:
+                    killed.append(worker.pid)
+                    os.kill(worker.pid, signal.SIGKILL)
 
-        replies = {job["id"]: reply for job, reply in pool.map(jobs, lambda job: 60.0, kill_once)}
-        assert pool.workers[0].pid != victim
-    assert replies[0]["kind"] == "died" and "report" not in replies[0]
-    assert replies[1]["report"]["score"] == 6.0 and replies[2]["report"]["score"] == 0.0
-    assert stats.replaced == 1
+            replies = {job["id"]: reply for job, reply in pool.map(jobs, lambda job: 60.0, kill)}
+        assert (replies[0]["report"]["score"] == 6.0) if expected == "report" else \
+            (replies[0]["kind"] == "died" and replies[0]["retried"] and "report" not in replies[0])
+        assert replies[1]["report"]["score"] == 0.0
+        assert (stats.replaced, stats.retried) == (kills, 1)
 
 
 @pytest.mark.parametrize("args, message", [
@@ -328,3 +346,42 @@ def test_worker_messages_are_plain_json() -> None:
         pickled = b"\x80\x04\x95\x05\x00\x00\x00\x00\x00\x00\x00K\x01."
         a.sendall(struct.pack("<I", len(pickled)) + pickled)  # a pickle is not a message
         assert recv_message(b) is None
+
+
+def test_a_grading_the_grader_could_not_finish_is_grader_error_exit_3_and_never_resumed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """The grader's own failure (here: an exception inside the worker's grading for one student)
+    is `grader_error` in every report, never the student's 0 kept by --resume; the batch exits 3
+    naming the student; the others are graded as usual."""
+    from grader import grading
+
+    real = grading.grade_source
+
+    def flaky(course: Any, ex_id: str, source: str, *args: Any, **kwargs: Any) -> Any:
+        if "GRADER-BUG" in source:
+            raise RuntimeError("a bug in the grader")
+        return real(course, ex_id, source, *args, **kwargs)
+
+    monkeypatch.setattr(grading, "grade_source", flaky)  # the workers are forked from this process
+    subs = tmp_path / "subs"
+    for rel, text in {"ann/exercise3.py": SOLUTION3, "bug/exercise3.py": SOLUTION3 + "# GRADER-BUG\n"}.items():
+        (subs / rel).parent.mkdir(parents=True, exist_ok=True)
+        (subs / rel).write_text(text)
+    out = tmp_path / "grades"
+    for _ in range(2):  # the second run (--resume) grades `bug` again and keeps `ann`
+        with pytest.raises(SystemExit) as exit_info:
+            main(["batch", str(subs), "--course", str(ROOT), "--out", str(out), "--devices", "cpu", "--resume",
+                  "--format", "junit"])
+        assert exit_info.value.code == 3
+        captured = capsys.readouterr()
+        assert "grader_error: the grader could not complete the grading of 1 student(s)" in captured.err
+        assert captured.err.rstrip().endswith(": bug")
+        bug = json.loads((out / "bug.json").read_text())
+        assert {t["status"] for t in bug["tasks"]} == {"grader_error"} and bug["score"] == 0.0
+        ann = json.loads((out / "ann.json").read_text())
+        assert ann["score"] == 6.0 and bug["isolation"] == ann["isolation"]  # where it ran, not "process"
+        state = json.loads((out / ".grade-batch.json").read_text())["students"]
+        assert set(state) == {"ann"}
+        errors = [e for e in ET.fromstring(captured.out).iter("error")]
+        assert {e.get("type") for e in errors} == {"grader_error"} and len(errors) == 2
+    assert "graded 1 student(s), kept 1 unchanged" in captured.err

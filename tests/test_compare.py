@@ -7,10 +7,13 @@ see the same records the parent judges after a real run.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from grader import compare
 from grader.child import encode
@@ -259,3 +262,62 @@ def test_judge_task_statuses_for_exceptions_timeouts_and_rules() -> None:
     assert twice.feedback.startswith("[same result twice]") and "did gradients accumulate in .grad?" in twice.feedback
     short = judge_task(_spec(devices=["cpu"]), refs, "done", {"devices": {"cpu": []}}, "")
     assert (short.status, short.devices) == ("error", {"cpu": "error"})
+
+
+# ---------------------------------------------------------------- judging is total (issue 11)
+
+def test_a_huge_int_is_judged_not_raised() -> None:
+    v = verdict(3.5, 10 ** 400)
+    assert v.rule == compare.VALUES and "expected 3.5, got 1000000000" in v.message and len(v.message) < 120
+    assert verdict(10 ** 400, 10 ** 400).ok
+    assert not compare.compare_value_answer(2.5, encode(10 ** 400)).ok
+
+
+_LEAF = st.one_of(st.none(), st.booleans(), st.integers(min_value=-(10 ** 500), max_value=10 ** 500),
+                  st.floats(), st.text())
+_REFS = st.sampled_from([torch.tensor([1.0, 2.0]), torch.tensor(3.0), torch.tensor([1, 2]),
+                         (torch.zeros(2), torch.ones(1)), [1, 2], 3, 2.5, 10 ** 300, "error", None, True,
+                         torch.float32, (2, 3), [(1,), "x"]])
+
+
+def _encoded(depth: int = 0) -> st.SearchStrategy[Any]:
+    """Any value as the child encodes it (schema-valid: messages.encoded accepts it)."""
+    tensor = st.builds(lambda shape, dt, dev, v: {
+        "kind": "tensor", "shape": shape, "dtype": dt, "device": dev, "requires_grad": False,
+        "has_grad_fn": v, "value": torch.full(shape, math.nan if v else 1e308, dtype=torch.float64)
+        if dt == "float64" else None},
+        st.lists(st.integers(0, 3), max_size=3), st.sampled_from(["float32", "float64", "int64", "?\x1b"]),
+        st.sampled_from(["cpu", "meta", "cuda:0", ""]), st.booleans())
+    flat = st.one_of(tensor, st.builds(lambda v: {"kind": "py", "value": v}, _LEAF),
+                     st.builds(lambda t: {"kind": "dtype", "value": t}, st.text(max_size=64)),
+                     st.builds(lambda t, s: {"kind": "other", "type": t, "tensor_subclass": s},
+                               st.text(max_size=300), st.booleans()))
+    if depth >= 3:
+        return flat
+    return st.one_of(flat, st.builds(lambda t, items: {"kind": "seq", "type": t, "items": items},
+                                     st.text(max_size=10), st.lists(st.deferred(lambda: _encoded(depth + 1)),
+                                                                    max_size=4)))
+
+
+@given(_REFS, _encoded())
+@settings(max_examples=300, deadline=None)
+def test_no_returned_value_raises_out_of_the_verdicts(expected: Any, got: dict[str, Any]) -> None:
+    from grader import messages
+
+    got = messages.encoded(got, "value")  # what the runner lets through
+    for device, check_values in (("cpu", True), ("meta", False)):
+        assert isinstance(compare_value(expected, got, device=device, check_values=check_values,
+                                        tol=Tolerance()), compare.Verdict)
+    if not isinstance(expected, torch.Tensor) and not (isinstance(expected, tuple) and any(
+            isinstance(e, torch.Tensor) for e in expected)):  # a quiz's reference answer is plain data
+        assert isinstance(compare_answer(expected, got), compare.Verdict)
+        assert isinstance(compare.compare_value_answer(expected, got), compare.Verdict)
+    assert isinstance(compare.compare_grad_flags(compare.grad_flags(expected), got), compare.Verdict)
+    spec = TaskSpec(name="f", kind="function", points=1, devices=["cpu"], values_on=["cpu"], tol=Tolerance(),
+                    rules={"autograd": "use autograd"}, check_inputs=True, check_repeat=True, grads_to=[],
+                    grad_flags=True)
+    ref = CaseRef(args={"x": torch.zeros(2)}, expected=expected, label="x")
+    record = {"status": "ok", "autograd": True, "output": got, "second": got, "inputs_after": {"x": got}}
+    judgement = judge_task(spec, [ref], "done", {"devices": {"cpu": [record]}}, "")
+    assert judgement.status in ("passed", "failed", "error") and (judgement.status == "passed") != bool(
+        judgement.feedback)

@@ -8,6 +8,7 @@ import base64
 import io
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -21,6 +22,8 @@ import jsonschema
 import pytest
 import yaml
 from conftest import ROOT, SCENARIOS, run_grade
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from junitparser import Error, Failure, JUnitXml
 
 from grader.cli import main
@@ -221,7 +224,10 @@ def test_grade_exercise_writes_junit_and_gradescope(tmp_path: Path, capsys: pyte
     doc = json.loads(capsys.readouterr().out)
     validate_gradescope(doc)
     assert doc["score"] == 0
-    assert [t["name"] for t in doc["tests"]] == ["exercise3: cube_grad", "exercise3: cube_second_grad"]
+    assert [(t["name"], t["visibility"]) for t in doc["tests"]] == [  # hidden cases: a test of their own
+        ("exercise3: cube_grad (visible cases)", "visible"), ("exercise3: cube_grad (hidden cases)", "after_published"),
+        ("exercise3: cube_second_grad (visible cases)", "visible"),
+        ("exercise3: cube_second_grad (hidden cases)", "after_published")]
     assert all("use autograd" in t["output"] for t in doc["tests"])
 
 
@@ -239,8 +245,9 @@ def test_gradescope_run_autograder_writes_results_json(tmp_path: Path) -> None:
     doc = json.loads((root / "results" / "results.json").read_text())
     validate_gradescope(doc)
     assert doc["score"] == 6.0
-    assert [(t["name"], t["score"]) for t in doc["tests"]] == [("exercise3: cube_grad", 3.0),
-                                                               ("exercise3: cube_second_grad", 3.0)]
+    assert [(t["name"], t["score"]) for t in doc["tests"]] == [
+        ("exercise3: cube_grad (visible cases)", 0.0), ("exercise3: cube_grad (hidden cases)", 3.0),
+        ("exercise3: cube_second_grad (visible cases)", 0.0), ("exercise3: cube_second_grad (hidden cases)", 3.0)]
     shutil.rmtree(root / "submission")
     (root / "submission").mkdir()
     proc = subprocess.run(["bash", str(script)], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
@@ -291,3 +298,78 @@ def test_github_classroom_workflow_grades_the_student_repository(tmp_path: Path)
     tests = {t["name"]: t for t in result["tests"]}
     assert tests["exercise3: cube_grad"]["status"] == "fail" and "use autograd" in tests["exercise3: cube_grad"][
         "message"]
+
+
+# ---------------------------------------------------------------- inert output (issue 11): property test
+
+_ANY_TEXT = st.text(st.characters(codec=None, categories=None), max_size=60) | st.sampled_from([
+    "\x1b[2J\x1b[H", "\x1b]52;c;RkFLRQ==\x07", "\x9b31m", "\ud800", "a\udc80b", "<script>x</script>",
+    "# Your grade\n**6/6**", "\r\n", "\x00\x7f\u202e\ufffe"])
+
+
+@given(feedback=_ANY_TEXT, output=_ANY_TEXT, student=_ANY_TEXT)
+@settings(max_examples=150, deadline=None)
+def test_every_renderer_gives_valid_inert_text_whatever_the_student_produced(feedback: str, output: str,
+                                                                             student: str) -> None:
+    import io
+
+    from rich.console import Console
+
+    from grader.inert import for_html
+    from grader.reports import print_table, to_json
+
+    tasks = (TaskResult("f", 0.0, 1.0, "error", feedback, {"cpu": "error"}),
+             TaskResult("g", 1.0, 1.0, "passed", "", {"cpu": "passed"}))
+    report = ExerciseReport("exercise3", "t", tasks, output=output, student=student or None)
+    buf = io.StringIO()
+    print_table(report, console=Console(file=buf, width=100, no_color=True, force_terminal=False))
+    rendered = {"json": to_json(report), "junit": to_junit(report), "gradescope": to_gradescope(report),
+                "class": to_junit_batch({student or "s": report}), "table": buf.getvalue(),
+                "comment": for_html(feedback)}
+    for name, text in rendered.items():
+        text.encode("utf-8")  # strict: no lone surrogate anywhere
+        assert not any(ch < " " and ch not in "\n\t" or "\x7f" <= ch <= "\x9f" for ch in text), (name, text)
+    assert json.loads(rendered["json"])["tasks"][0]["feedback"] == report.tasks[0].feedback
+    json.loads(rendered["gradescope"])
+    ET.fromstring(rendered["junit"].encode("utf-8"))
+    ET.fromstring(rendered["class"].encode("utf-8"))
+    assert "<" not in rendered["comment"] and ">" not in rendered["comment"]
+    assert not re.search(r"(?<!\\)(\\\\)*[#*_`\[\]|]", re.sub(r"&#?\w+;", "", rendered["comment"]))
+
+
+def test_escape_sequences_are_shown_not_obeyed() -> None:
+    from grader.inert import for_html, visible
+
+    assert visible("a\x1b[2Jb\x9b1m\x07\r\nc\ud800") == "a\\x1b[2Jb\\x9b1m\\x07\nc\ufffd"
+    assert visible(visible("\x1b")) == "\\x1b"
+    assert for_html("<b># [hi](x)</b>") == "&lt;b&gt;\\# \\[hi\\]\\(x\\)&lt;/b&gt;"
+
+
+def test_gradescope_reports_hidden_cases_as_their_own_tests_with_the_courses_visibility(tmp_path: Path) -> None:
+    from grader.course import CourseDir
+    from grader.reports import render
+
+    tasks = (TaskResult("f", 0.0, 2.0, "failed", "[values] on cpu, hidden case 3: your result (a tensor) has the "
+                        "expected shape and dtype but wrong values", {"cpu": "failed"},
+                        {"status": "failed", "feedback": "[values] on cpu, hidden case 3: your result (a tensor) has "
+                                                         "the expected shape and dtype but wrong values"}),
+             TaskResult("g", 0.0, 1.0, "failed", "[shape] on cpu, case 1 (x=...): result: expected shape (2,)",
+                        {"cpu": "failed"}, {"status": "passed", "feedback": ""}),
+             TaskResult("h", 1.0, 1.0, "passed", "", {"cpu": "passed"}))
+    report = ExerciseReport("exercise3", "t", tasks, output="printed\n" + "x" * 10_000)
+    doc = json.loads(to_gradescope(report))
+    validate_gradescope(doc)
+    assert [(t["name"], t["score"], t["max_score"], t["status"], t["visibility"]) for t in doc["tests"]] == [
+        ("exercise3: f (visible cases)", 0.0, 0.0, "passed", "visible"),
+        ("exercise3: f (hidden cases)", 0.0, 2.0, "failed", "after_published"),
+        ("exercise3: g (visible cases)", 0.0, 0.0, "failed", "visible"),
+        ("exercise3: g (hidden cases)", 0.0, 1.0, "failed", "after_published"),
+        ("exercise3: h", 1.0, 1.0, "passed", "visible")]
+    assert doc["tests"][1]["output"].startswith("[values] on cpu, hidden case 3")
+    assert "your code printed:\nprinted\nxxx" in doc["output"] and doc["output"].endswith("more characters] ...")
+    root = tmp_path / "course"
+    shutil.copytree(ROOT, root, ignore=shutil.ignore_patterns(".git", "tests", "workspace", "*.egg-info"))
+    text = (root / "course.yaml").read_text()
+    (root / "course.yaml").write_text(text + "gradescope:\n  hidden_visibility: hidden\n")
+    doc = json.loads(render(report, "gradescope", CourseDir(root)))
+    assert {t["visibility"] for t in doc["tests"]} == {"visible", "hidden"}

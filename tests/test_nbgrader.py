@@ -24,6 +24,7 @@ import yaml
 from grader.course import CourseDir
 from grader.grading import GradeOptions, grade_source, reference_submission
 from grader.incell import decode_payload, run_task
+from grader.inert import for_html
 from grader.nbgrader_batch import batch_nbgrader
 from grader.notebook_check import check_notebook, check_notebooks, run_cells, student_version
 from grader.notebook_render import render_nbgrader, render_notebook
@@ -306,7 +307,9 @@ def test_plain_nbgrader_trusts_the_kernel_and_the_trusted_batch_does_not(course:
     trusted = _gradebook(folder)
     assert {s: (g["test_cube_grad"], g["test_cube_second_grad"]) for s, g in trusted.items()} == \
         {"alice": (3.0, 3.0), "bob": (0.0, 3.0), "mallory": (0.0, 3.0)}
-    assert trusted["mallory"]["solution_cube_grad"] == trusted["bob"]["solution_cube_grad"] == autograde_feedback
+    # the comment is Markdown that nbgrader renders: the feedback escaped, so that it shows as it is
+    assert trusted["mallory"]["solution_cube_grad"] == trusted["bob"]["solution_cube_grad"] == \
+        for_html(autograde_feedback)
     assert trusted["alice"]["solution_cube_grad"] is None
     report = json.loads((tmp_path / "reports/mallory.json").read_text())
     assert (report["student"], report["score"], report["max_score"]) == ("mallory", 3.0, 6.0)
@@ -397,3 +400,43 @@ def test_broken_notebooks_score_zero_with_a_reason_and_the_class_is_graded(cours
     assert "garbled" in out and "not graded" in out
     feedback = folder / "autograded/syntax/exercise3/exercise3.ipynb"
     assert _cell(feedback, "test_cube_grad").outputs[0].evalue.startswith("[notebook] your solution cell of cube_grad")
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_a_class_under_fire_through_the_gradebook(course: CourseDir, released: Path, tmp_path: Path) -> None:
+    """Issue 11: honest notebooks interleaved with every hostile submission for exercise 3 (its code in
+    the solution cells), graded into nbgrader's gradebook: one commit per student, so every student has
+    their grades, and the honest ones are what they are when graded alone."""
+    hostile = sorted(p for p in (Path(__file__).parent / "hostile").glob("ex3_*.py")
+                     if "exercise: exercise3" in p.read_text())
+    honest = {"h_alice": GOOD, "q_bob": {**GOOD, "solution_cube_grad": ANALYTIC}}
+    alone_dir, class_dir = tmp_path / "alone", tmp_path / "class"
+    for folder in (alone_dir, class_dir):
+        shutil.copytree(released, folder)
+        for name, bodies in honest.items():
+            _submit(folder, name, bodies)
+    def into_solution_cells(code: str) -> Any:
+        def edit(cells: list[Any]) -> None:
+            for cell in cells:
+                if cell.metadata.get("nbgrader", {}).get("grade_id", "").startswith("solution_"):
+                    cell.source = code  # the whole submission, in each solution cell (the cells graded)
+        return edit
+
+    for path in hostile:
+        _submit(class_dir, path.stem, {}, edit=into_solution_cells(path.read_text()))
+    opts = GradeOptions(devices=("cpu", "meta"), timeout=2)
+    assert batch_nbgrader(course, alone_dir, "exercise3", opts, 1, tmp_path / "alone-reports") == 0
+    batch_nbgrader(course, class_dir, "exercise3", opts, 2, tmp_path / "class-reports")
+    alone, graded = _gradebook(alone_dir), _gradebook(class_dir)
+    assert set(graded) == set(honest) | {p.stem for p in hostile}
+    assert (graded["h_alice"]["test_cube_grad"], graded["q_bob"]["test_cube_grad"]) == (3.0, 0.0)
+    assert graded["ex3_returns_zeros"]["test_cube_grad"] == 0.0  # the last cell's functions were graded
+    for name in honest:
+        assert graded[name] == alone[name]
+        report = json.loads((tmp_path / "class-reports" / f"{name}.json").read_text())
+        assert {k: v for k, v in report.items() if k != "time_s"} == \
+            {k: v for k, v in json.loads((tmp_path / "alone-reports" / f"{name}.json").read_text()).items()
+             if k != "time_s"}
+    comments = [c for row in graded.values() for k, c in row.items() if k.startswith("solution_") and c]
+    assert comments and not any("<" in c or "\x1b" in c for c in comments)
