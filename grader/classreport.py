@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from grader.results import ExerciseReport, Report, exercises_of
+from grader.scan import Flag
 
 KNOWN_STATUSES = ("passed", "failed", "error", "timeout", "grader_error")
 ATTENTION = {"timeout": "Timeouts", "error": "Errors (the code raised or crashed)", "grader_error": "Grader errors"}
@@ -35,15 +36,6 @@ BINS = 10
 
 
 # ---------------------------------------------------------------- the model of the page
-
-@dataclass(frozen=True)
-class Flag:
-    """A review flag of the tampering scan: a rule, a line of the student's file, the code there."""
-
-    rule: str
-    line: int | None
-    snippet: str
-
 
 @dataclass
 class FailureGroup:
@@ -128,14 +120,8 @@ def failure_key(status: str, feedback: str) -> tuple[str, str, str]:
 
 
 def _flags_of(ex: ExerciseReport) -> list[Flag]:
-    """Review flags, where the report carries them (a `flags` list of {rule, line, snippet})."""
-    found = []
-    for item in getattr(ex, "flags", None) or ():
-        get = item.get if isinstance(item, Mapping) else (lambda k, item=item: getattr(item, k, None))
-        line = get("line")
-        found.append(Flag(str(get("rule") or "flag"), line if isinstance(line, int) else None,
-                          str(get("snippet") or "")))
-    return found
+    """Review flags of the tampering scan (grader/scan.py) that the report carries."""
+    return list(ex.flags)
 
 
 def build_view(reports: Mapping[str, Report], order: Iterable[str] = (), title: str = "") -> ClassView:
@@ -351,7 +337,7 @@ def _attention(view: ClassView) -> str:
                      f"<th>students without a submission</th></tr></thead><tbody>{rows}</tbody></table></details>")
     if view.flags:
         rows = "".join(f'<tr><td><a href="#student-{esc(s)}">{esc(s)}</a></td><td>{esc(ex)}</td><td>{esc(f.rule)}</td>'
-                       f"<td>{'' if f.line is None else f.line}</td><td><code>{esc(f.snippet)}</code></td></tr>"
+                       f"<td>{f.line}</td><td><code>{esc(f.snippet)}</code></td></tr>"
                        for s, items in view.flags.items() for ex, f in items)
         parts.append(f'<details class="attention" data-status="flags" open><summary>Review flags: '
                      f"{sum(len(v) for v in view.flags.values())}</summary><table><thead><tr><th>student</th>"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from grader.classreport import class_report_html, failure_key, histogram_bins
 from grader.cli import main
 from grader.course import CourseDir
 from grader.results import ExerciseReport
+from grader.scan import Flag
 
 CASE = "on cpu, case 1 (x=tensor of shape (2, 2), float32): "
 AUTOGRAD = f"[use autograd] {CASE}use autograd: make a leaf with x.detach().requires_grad_()"
@@ -65,13 +66,6 @@ def write_class(out: Path) -> None:
     }
     for name, data in files.items():
         (out / f"{name}.json").write_text(json.dumps(data), encoding="utf-8")
-
-
-@dataclass(frozen=True)
-class Flagged(ExerciseReport):
-    """A report as the tampering scan marks it (a `flags` list of {rule, line, snippet})."""
-
-    flags: tuple[dict[str, Any], ...] = ()
 
 
 def test_failure_key_groups_by_rule_and_feedback_numbers_aside() -> None:
@@ -122,8 +116,7 @@ def test_the_class_report_in_a_browser(tmp_path: Path) -> None:
     reports = load_reports(out)
     erin = reports["erin"]
     assert isinstance(erin, ExerciseReport)
-    reports["erin"] = Flagged(**{f: getattr(erin, f) for f in erin.__dataclass_fields__},
-                              flags=({"rule": "reads the grader", "line": 7, "snippet": "import grader.compare"},))
+    reports["erin"] = replace(erin, flags=(Flag("reads the grader", 7, "import grader.compare"),))
     page = tmp_path / "report.html"
     page.write_text(class_report_html(reports, CourseDir(ROOT).exercise_ids, "Deep learning 101"), encoding="utf-8")
 

@@ -40,7 +40,8 @@ def test_hostile_submissions_in_a_container_without_cap_sys_admin(tmp_path: Path
     next to the grader, two students leaving System V shared memory for the next one, one
     making denied system calls, one hunting the references after killing its first child.
     Each scores what it earns, in process mode with a uid of its own, and nothing is left on
-    the host."""
+    the host (ctypes and the garbage collector's objects are refused to graded code first;
+    the system call filter under that is tested in test_sandbox.py)."""
     names = ["ex3_root_and_plant", "ex3_shm_leftover", "ex3_shm_leftover_2", "ex3_denied_syscalls",
              "ex3_hunt_after_kill"]
     subs = tmp_path / "subs"
@@ -59,11 +60,10 @@ def test_hostile_submissions_in_a_container_without_cap_sys_admin(tmp_path: Path
     assert "planted: nowhere" in plant["output"]
     assert not (ROOT / "rich.py").exists() and not (ROOT / "grader" / "matplotlib.py").exists()
     assert reports["ex3_hunt_after_kill"]["score"] == 0.0
-    assert "hunted: nothing" in reports["ex3_hunt_after_kill"]["output"]
-    for name in ("ex3_shm_leftover", "ex3_shm_leftover_2"):
-        assert reports[name]["score"] == 6.0 and "no segment" in reports[name]["output"]
-    assert "denied: all" in reports["ex3_denied_syscalls"]["output"]
-    assert reports["ex3_denied_syscalls"]["score"] == 6.0
+    assert any("gc.get_objects is not allowed" in t["feedback"] for t in reports["ex3_hunt_after_kill"]["tasks"])
+    for name in ("ex3_shm_leftover", "ex3_shm_leftover_2", "ex3_denied_syscalls"):  # the walls under: test_sandbox
+        assert reports[name]["score"] == 0.0
+        assert "ctypes.dlopen is not allowed" in reports[name]["tasks"][0]["feedback"], name
     assert Path("/proc/sysvipc/shm").read_text().splitlines()[1:] == shm_before
     leftovers = [p for p in Path("/tmp").iterdir() if p.lstat().st_uid in confine.JOB_UIDS]
     assert not leftovers

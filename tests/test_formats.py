@@ -351,10 +351,10 @@ def test_gradescope_reports_hidden_cases_as_their_own_tests_with_the_courses_vis
 
     tasks = (TaskResult("f", 0.0, 2.0, "failed", "[values] on cpu, hidden case 3: your result (a tensor) has the "
                         "expected shape and dtype but wrong values", {"cpu": "failed"},
-                        {"status": "failed", "feedback": "[values] on cpu, hidden case 3: your result (a tensor) has "
+                        hidden={"status": "failed", "feedback": "[values] on cpu, hidden case 3: your result (a tensor) has "
                                                          "the expected shape and dtype but wrong values"}),
              TaskResult("g", 0.0, 1.0, "failed", "[shape] on cpu, case 1 (x=...): result: expected shape (2,)",
-                        {"cpu": "failed"}, {"status": "passed", "feedback": ""}),
+                        {"cpu": "failed"}, hidden={"status": "passed", "feedback": ""}),
              TaskResult("h", 1.0, 1.0, "passed", "", {"cpu": "passed"}))
     report = ExerciseReport("exercise3", "t", tasks, output="printed\n" + "x" * 10_000)
     doc = json.loads(to_gradescope(report))

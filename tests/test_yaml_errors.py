@@ -82,7 +82,8 @@ CASES = [
            "exercises/exercise1.yaml:8: tasks[0].points: must be a number (got 'three')"),
     Broken("unknown rule kind", E1, EXERCISE1.replace("kind: require_autograd", "kind: require_autograds"),
            "exercises/exercise1.yaml:10: tasks[0].rules[0].kind: must be one of 'require_autograd', 'forbid_calls', "
-           "'gradients_flow', 'require_calls', 'created_on', 'shares_memory', 'max_torch_ops' (got 'require_autograds'); "
+           "'gradients_flow', 'require_calls', 'created_on', 'shares_memory', 'max_torch_ops', 'stay_in_torch' "
+           "(got 'require_autograds'); "
            "did you mean 'require_autograd'?"),
     Broken("rule without kind", E1, EXERCISE1.replace("      - kind: require_autograd", "      - feedback: hi"),
            "exercises/exercise1.yaml:10: tasks[0].rules[0].kind: is required; add it"),

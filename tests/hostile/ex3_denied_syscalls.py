@@ -3,13 +3,14 @@ traced), unshare and setns (new namespaces: a way around the walls), mount, and,
 number where the architecture is known, process_vm_readv, keyctl, bpf, perf_event_open
 and userfaultfd. Prints which ones the kernel allowed. Its answers are right.
 
-Expected, in every mode: the system call filter refuses every one (EPERM, or ENOSYS);
-full marks.
+Expected, in every mode: graded code may not load ctypes (the audit hook refuses it at
+import): 0 points, with that said. Underneath, the system call filter refuses every one of
+these calls (EPERM, or ENOSYS): tests/test_sandbox.py makes them with the filter loaded.
 
 exercise: exercise3
-score: 6
-status: cube_grad=passed cube_second_grad=passed
-output: denied: all
+score: 0
+status: cube_grad=error cube_second_grad=error
+feedback: cube_grad ~ ctypes.dlopen is not allowed
 """
 
 import ctypes

@@ -6,12 +6,13 @@ the expected value of the case whose input it was given, after a token backward 
 Against a child forked from the grader itself, this scored 3 of 6.
 
 Expected, in every mode: the fresh child comes from the same warm process as the first,
-made before any reference existed: nothing is found, 0 points.
+made before any reference existed, and graded code may not walk the garbage collector's
+objects: 0 points, the hunt refused.
 
 exercise: exercise3
 score: 0
-status: cube_grad=error cube_second_grad=failed
-output: hunted: nothing
+status: cube_grad=error cube_second_grad=error
+feedback: cube_second_grad ~ gc.get_objects is not allowed
 timeout: 10
 """
 

@@ -3,13 +3,14 @@ at import it looks for a segment under a fixed key and prints its contents, then
 one under that key (64 MiB, counted against no limit of its own), writes a secret into it
 and never removes it. Its answers are right.
 
-Expected, in every mode: each job has an IPC namespace of its own (or, without one,
-System V IPC is denied): no segment from before, nothing left on the host; full marks.
+Expected, in every mode: graded code may not load ctypes (the audit hook refuses it at
+import): 0 points, with that said. Underneath, each job has an IPC namespace of its own
+(or, without one, the system call filter denies System V IPC: tests/test_sandbox.py).
 
 exercise: exercise3
-score: 6
-status: cube_grad=passed cube_second_grad=passed
-output: no segment
+score: 0
+status: cube_grad=error cube_second_grad=error
+feedback: cube_grad ~ ctypes.dlopen is not allowed
 """
 
 import ctypes

@@ -3,14 +3,15 @@ well past its time limit, it writes a fresh "start" frame for its task into ever
 pipe it holds every half second, hoping each one resets the task's deadline.
 Then it returns the right gradient.
 
-Expected: a task starts once; a second "start" is out of turn, so cube_grad is
-an error that says the result channel was tampered with (and no message ever
-moves a deadline). cube_second_grad, run in a fresh child, still earns its points.
+Expected: the frame lacks the job's seal (only the harness knows it), and a task
+starts once anyway (a second "start" would be out of turn), so cube_grad is an error
+that says the result channel was written to (and no message ever moves a deadline).
+cube_second_grad, run in a fresh child, still earns its points.
 
 exercise: exercise3
 score: 3
 status: cube_grad=error cube_second_grad=passed
-feedback: cube_grad ~ out of turn
+feedback: cube_grad ~ result channel
 timeout: 2
 """
 
