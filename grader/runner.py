@@ -660,6 +660,7 @@ def _run_child(job: dict[str, Any], limits: Limits, launcher: Any, runs: list[Ta
     pid, res_fd, out_fd = launcher.start(job, limits)
     parent_s = 0.0
     exit_status: int | None = None
+    finished = False  # the child sent what it had to: no need to wait for it to go
     try:
         if while_waiting is not None:
             t = time.monotonic()
@@ -677,7 +678,6 @@ def _run_child(job: dict[str, Any], limits: Limits, launcher: Any, runs: list[Ta
         broken = False
         problem = ""  # what the child did wrong, for the feedback
         started = False  # the current task's `start` has come
-        finished = False  # the child sent what it had to: no need to wait for it to go
 
         def finish_import_failure(status: str, detail: str, result: dict[str, Any] | None = None) -> None:
             for i in range(first, n):

@@ -29,6 +29,7 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import queue
 import secrets
 import select
 import shutil
@@ -39,7 +40,8 @@ import sys
 import threading
 import time
 import weakref
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from grader import confine
 from grader.errors import GraderError
@@ -154,6 +156,54 @@ def process_command(control_fd: int, isolation: str = "process") -> list[str]:
     """The command that starts a process-mode zygote: a fresh interpreter, never a fork of the
     grader, so that no child can find a reference solution in its memory."""
     return [sys.executable, "-I", "-S", "-c", BOOT, json.dumps(zygote_config(control_fd, isolation))]
+
+
+R = TypeVar("R")
+
+
+class _Keeper:
+    """Starts every zygote from a thread that lives as long as the process. `--die-with-parent`
+    (PR_SET_PDEATHSIG) fires when the *thread* that started the zygote ends, not the process:
+    a zygote started by a grading thread that then ended took every other thread's running
+    jobs with it ("your code was killed" for correct code)."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[tuple[Callable[[], Any], dict[str, Any], threading.Event]] = \
+            queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+        self._lock = threading.Lock()
+
+    def call(self, fn: Callable[[], R]) -> R:
+        if threading.current_thread() is threading.main_thread():
+            return fn()  # the main thread lives as long as the process
+        with self._lock:
+            if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
+                self._jobs, self._pid = queue.SimpleQueue(), os.getpid()  # none inherited from a fork
+                self._thread = threading.Thread(target=self._serve, name="grader-zygote-keeper", daemon=True)
+                self._thread.start()
+            jobs = self._jobs
+        box: dict[str, Any] = {}
+        done = threading.Event()
+        jobs.put((fn, box, done))
+        done.wait()
+        if "error" in box:
+            raise box["error"]
+        result: R = box["value"]
+        return result
+
+    def _serve(self) -> None:
+        jobs = self._jobs
+        while True:
+            fn, box, done = jobs.get()
+            try:
+                box["value"] = fn()
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller
+                box["error"] = exc
+            done.set()
+
+
+_KEEPER = _Keeper()
 
 
 class SandboxLauncher:
@@ -271,14 +321,12 @@ class SandboxLauncher:
         return process_command(control_fd, self.kind)
 
     def _spawn(self) -> None:
-        # --die-with-parent ties the sandbox to the thread that starts it: started from a
-        # thread that ends, it ends too, and the next job starts a new one.
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
-            self._proc = subprocess.Popen(self._command(theirs.fileno()), pass_fds=[theirs.fileno()],
-                                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                          stderr=subprocess.PIPE, start_new_session=True, env=_ZYGOTE_ENV,
-                                          cwd="/")
+            command = self._command(theirs.fileno())
+            self._proc = _KEEPER.call(lambda: subprocess.Popen(
+                command, pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE, start_new_session=True, env=_ZYGOTE_ENV, cwd="/"))
         except BaseException:
             ours.close()
             raise

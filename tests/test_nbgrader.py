@@ -262,14 +262,15 @@ def _submit(folder: Path, student: str, bodies: dict[str, str], *, edit: Any = N
 
 
 def _as_read(comment: str | None) -> str | None:
-    """A gradebook comment with its Markdown escapes read (its HTML stays escaped)."""
-    import re
+    """A gradebook comment as its feedback page shows it: Markdown and HTML escapes read."""
+    import html
 
-    return None if comment is None else re.sub(r"\\(.)", r"\1", comment)
+    return None if comment is None else html.unescape(re.sub(r"\\(.)", r"\1", comment))
 
 
-def _gradebook(folder: Path) -> dict[str, dict[str, Any]]:
-    """student -> {grade cell: score, solution cell: comment}, through nbgrader's API."""
+def _gradebook(folder: Path, raw: bool = False) -> dict[str, dict[str, Any]]:
+    """student -> {grade cell: score, solution cell: comment as shown (`raw`: as stored)}, through
+    nbgrader's API."""
     from nbgrader.api import Gradebook
 
     out: dict[str, dict[str, Any]] = {}
@@ -277,7 +278,7 @@ def _gradebook(folder: Path) -> dict[str, dict[str, Any]]:
         for submission in gb.assignment_submissions("exercise3"):
             (notebook,) = submission.notebooks
             row = {g.name: g.score for g in notebook.grades}
-            row.update({c.name: _as_read(c.comment) for c in notebook.comments})
+            row.update({c.name: c.comment if raw else _as_read(c.comment) for c in notebook.comments})
             out[submission.student.id] = row
     return out
 
@@ -311,7 +312,7 @@ def test_plain_nbgrader_trusts_the_kernel_and_the_trusted_batch_does_not(course:
 
     # the trusted path: only the solution cells, graded in isolated children
     assert batch_nbgrader(course, folder, "exercise3", GradeOptions(), 2, tmp_path / "reports") == 0
-    trusted = _gradebook(folder)
+    trusted = _gradebook(folder, raw=True)
     assert {s: (g["test_cube_grad"], g["test_cube_second_grad"]) for s, g in trusted.items()} == \
         {"alice": (3.0, 3.0), "bob": (0.0, 3.0), "mallory": (0.0, 3.0)}
     # the comment is Markdown that nbgrader renders: the feedback escaped, so that it shows as it is
@@ -444,5 +445,6 @@ def test_a_class_under_fire_through_the_gradebook(course: CourseDir, released: P
         report = json.loads((tmp_path / "class-reports" / f"{name}.json").read_text())
         assert without_times(report) == \
             without_times(json.loads((tmp_path / "alone-reports" / f"{name}.json").read_text()))
-    comments = [c for row in graded.values() for k, c in row.items() if k.startswith("solution_") and c]
+    comments = [c for row in _gradebook(class_dir, raw=True).values() for k, c in row.items()
+                if k.startswith("solution_") and c]
     assert comments and not any("<" in c or "\x1b" in c for c in comments)

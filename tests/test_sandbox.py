@@ -252,6 +252,29 @@ def test_one_sandbox_serves_many_jobs_from_several_threads(course: CourseDir, bw
     assert bwrap_launcher.zygote_starts == starts  # one warm sandbox for all of them
 
 
+@pytest.mark.parametrize("mode", ["bwrap", "process"])
+def test_a_sandbox_started_by_a_thread_that_ends_keeps_serving_the_others(mode: str, course: CourseDir) -> None:
+    """The zygote dies with its parent (`--die-with-parent`, PR_SET_PDEATHSIG), which the kernel
+    ties to the starting *thread*: a grading thread that started it and ended used to take the
+    jobs of every other thread with it, and correct code scored 0 ("your code was killed")."""
+    if mode == "bwrap" and sandbox.bwrap_path() is None:
+        pytest.skip("bubblewrap (bwrap) is not installed")
+    launcher = sandbox.SandboxLauncher() if mode == "bwrap" else sandbox.ForkLauncher()
+    try:
+        opts = GradeOptions(devices=("cpu",))
+        starter = threading.Thread(target=grade_source, args=(course, "exercise3", "", "exercise3.py", opts, launcher))
+        starter.start()  # starts the zygote, grades an empty file, ends
+        starter.join()
+        time.sleep(0.5)  # the parent-death signal, had it been armed for that thread, is sent at once
+        right = reference_submission(course, "exercise3")
+        report = grade_source(course, "exercise3", right, "exercise3.py", opts, launcher)
+        assert report.score == report.max_score, [t.feedback for t in report.tasks]
+        assert launcher.zygote_starts == 1 and launcher.fallback_reason is None
+        assert report.isolation == mode
+    finally:
+        launcher.close()
+
+
 def test_a_zygote_that_dies_is_replaced(course: CourseDir, bwrap_launcher: Any) -> None:
     """Killed while a job runs: that job fails with a message, the next one gets a new sandbox."""
     starts = bwrap_launcher.zygote_starts
