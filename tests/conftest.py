@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -79,15 +78,5 @@ def workspace(tmp_path: Path) -> Path:
     ws = tmp_path / "workspace"
     ws.mkdir()
     return ws
-
-
-def grade_submission(ex_id: str, submission: Path, workspace: Path, *extra: str,
-                     timeout: float = 120) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
-    """Copy a submission into a workspace and grade it with `--format json`."""
-    shutil.copy(submission, workspace / f"{ex_id}.py")
-    proc = run_grade(ex_id, "--workspace", str(workspace), "--format", "json", *extra, timeout=timeout)
-    assert proc.stdout.strip(), f"no report on stdout; stderr: {proc.stderr}"
-    report = json.loads(proc.stdout)  # exactly one JSON document, nothing else
-    return proc, report
 
 

@@ -1,11 +1,14 @@
 """Golden scenario tests: each folder under tests/scenarios/<exercise>/<name>/ holds a
-submission.py and the expected.json report; the real CLI grades it in a subprocess.
+submission.py and the expected.json report; the real CLI (`grader.cli.main`, exit code,
+stdout and stderr) grades it in this process, on one warm launcher for the whole file: a
+subprocess per scenario would import torch twice for each (test_cli.py runs `grade` as a
+user does).
 
 An optional args.txt in a folder holds extra command-line arguments (shell-quoted,
 `#` comments allowed), e.g. `--timeout 1` so that a hanging submission stays fast.
 
-Scenarios run in process isolation (GRADER_ISOLATION=process): the report is the same
-under bubblewrap (the sandbox's own tests cover it), and each run is faster without it.
+Scenarios run in process isolation: the report is the same under bubblewrap (the
+sandbox's own tests cover it), and each run is faster without it.
 
 Regenerate after an intended change with UPDATE_GOLDEN=1 pytest tests/test_scenarios.py
 and review the diff.
@@ -13,11 +16,19 @@ and review the diff.
 
 from __future__ import annotations
 
+import json
+import os
 import shlex
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from conftest import SCENARIOS, assert_golden, grade_submission
+from conftest import ROOT, SCENARIOS, assert_golden
+
+from grader import sandbox
+from grader.cli import main
 
 CASES = sorted(p for p in SCENARIOS.glob("exercise*/*") if (p / "submission.py").is_file())
 
@@ -37,14 +48,34 @@ def test_every_exercise_has_the_standard_scenarios() -> None:
         assert standard <= present, f"{ex_id} lacks scenarios {sorted(standard - present)}"
 
 
+@pytest.fixture(scope="module")
+def launcher() -> Iterator[Any]:
+    """One warm process-mode launcher for every scenario (the CLI takes this process's own)."""
+    key = os.getpid()
+    saved = sandbox._SHARED.get(key)
+    sandbox._SHARED[key] = warm = sandbox.ForkLauncher()
+    yield warm
+    warm.close()
+    if saved is None:
+        sandbox._SHARED.pop(key, None)
+    else:
+        sandbox._SHARED[key] = saved
+
+
 @pytest.mark.parametrize("folder", CASES, ids=[f"{p.parent.name}/{p.name}" for p in CASES])
-def test_scenario(folder: Path, workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GRADER_ISOLATION", "process")
+def test_scenario(folder: Path, workspace: Path, launcher: Any, capsys: pytest.CaptureFixture[str],
+                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.chdir(ROOT)
     ex_id = folder.parent.name
-    proc, report = grade_submission(ex_id, folder / "submission.py", workspace, "--devices", "cpu,meta",
-                                    *extra_args(folder))
+    shutil.copy(folder / "submission.py", workspace / f"{ex_id}.py")
+    with pytest.raises(SystemExit) as exited:
+        main([ex_id, "--workspace", str(workspace), "--format", "json", "--devices", "cpu,meta",
+              *extra_args(folder)])
+    out, err = capsys.readouterr()
+    report = json.loads(out)  # exactly one JSON document, nothing else
     full = report["score"] == report["max_score"]
-    assert proc.returncode == (0 if full else 1), proc.stderr
-    assert "Traceback" not in proc.stderr, proc.stderr
+    assert exited.value.code == (0 if full else 1), err
+    assert "Traceback" not in err, err
     assert report["isolation"] == "process"
     assert_golden(report, folder / "expected.json")
