@@ -594,8 +594,13 @@ def _run_answer_task(module: types.ModuleType, task: dict[str, Any]) -> dict[str
 
 
 def prewarm() -> None:
-    """What the first watched call would otherwise load in every child: the profiler's and
-    functorch's lazy parts, the operator registry's names."""
+    """What the first watched call would otherwise load in every child: the profiler's lazy
+    parts, the operator registry's names; and the ctypes helpers that torch's own lazy imports
+    (torch.func, torch._dynamo) load, which a child may not import (the shield refuses importing
+    ctypes), so that they are found already loaded. The zygote says it is ready after this."""
+    import ctypes.util
+    import ctypes.wintypes  # noqa: F401  (platform-neutral type names; colorama loads it)
+
     from grader.rules import registry
 
     registry()
@@ -604,6 +609,13 @@ def prewarm() -> None:
     leaf = torch.ones(1, requires_grad=True)
     torch.autograd.grad((leaf * leaf).sum(), leaf)
     control.stop()
+
+
+def prewarm_idle() -> None:
+    """What only some children use and costs about a second to load (torch.func's transforms
+    bring in torch._dynamo): loaded by the zygote once it is idle, after it said it was ready,
+    so that `grade exercise3` cold does not wait for it. A child that needs it before then
+    loads it itself (within its task's time)."""
     torch.func.grad(lambda t: (t * t).sum())(torch.ones(1))
 
 

@@ -146,6 +146,13 @@ def prewarm() -> None:
         pass
 
 
+def prewarm_idle() -> None:
+    """What the zygote loads once it has served a job and is idle (see `child.prewarm_idle`)."""
+    from grader import child
+
+    child.prewarm_idle()
+
+
 def _vm_bytes() -> int:
     try:
         with open("/proc/self/statm") as f:

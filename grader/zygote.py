@@ -24,6 +24,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
+IDLE_WARM_S = 0.3
+"""How long the zygote waits, idle after a job, before loading what only some children use
+(`child.prewarm_idle`); a job that arrives meanwhile is served first."""
+
 
 def _send(ctl: socket.socket, message: dict[str, Any]) -> None:
     try:
@@ -156,7 +160,7 @@ def _serve(ctl: socket.socket, walls: _Walls, warm_s: float) -> None:
     exit is reported on the socket that started it, and a socket that closes takes its jobs
     with it.
     """
-    from grader import confine
+    from grader import confine, runner
 
     controls = [ctl]
     jobs: dict[int, _Job] = {}
@@ -164,9 +168,20 @@ def _serve(ctl: socket.socket, walls: _Walls, warm_s: float) -> None:
     ready_message = {"event": "ready", "warm_s": warm_s, "isolation": walls.isolation,
                      "system_call_filter": walls.filter_note}
 
+    later = [runner.prewarm_idle]  # once a job has been served and nothing is running
     while True:
         waitable: list[Any] = [j.pidfd for j in jobs.values() if j.pidfd is not None]
-        ready = select.select([*controls, *waitable], [], [], None if len(waitable) == len(jobs) else 0.02)[0]
+        timeout = None if len(waitable) == len(jobs) else 0.02
+        if later and serial and not jobs:
+            timeout = IDLE_WARM_S
+        ready = select.select([*controls, *waitable], [], [], timeout)[0]
+        if not ready and later and serial and not jobs:
+            warm = later.pop(0)
+            try:
+                warm()
+            except Exception:  # noqa: BLE001  (a warm-up that fails leaves the children to load it)
+                pass
+            continue
         for source in [c for c in controls if c in ready]:
             try:
                 data, fds, _, _ = socket.recv_fds(source, 1 << 16, 4)

@@ -275,6 +275,23 @@ def test_a_sandbox_started_by_a_thread_that_ends_keeps_serving_the_others(mode: 
         launcher.close()
 
 
+@pytest.mark.parametrize("mode", ["bwrap", "process"])
+def test_a_first_job_can_use_what_the_zygote_loads_only_when_idle(mode: str, course: CourseDir) -> None:
+    """torch.func is loaded by the zygote once it is idle after a job (so that a cold
+    `grade exercise3` does not wait a second for it); a child that uses it before then loads it
+    itself, which the shield must allow: correct code written with torch.func keeps full marks."""
+    if mode == "bwrap" and sandbox.bwrap_path() is None:
+        pytest.skip("bubblewrap (bwrap) is not installed")
+    launcher = sandbox.SandboxLauncher() if mode == "bwrap" else sandbox.ForkLauncher()
+    source = (ROOT / "tests" / "hostile" / "ex3_alt_autograd_ways.py").read_text()
+    try:
+        report = grade_source(course, "exercise3", source, "exercise3.py", GradeOptions(devices=("cpu",)), launcher)
+        assert report.score == report.max_score, [t.feedback for t in report.tasks]
+        assert launcher.zygote_starts == 1 and report.isolation == mode
+    finally:
+        launcher.close()
+
+
 def test_a_zygote_that_dies_is_replaced(course: CourseDir, bwrap_launcher: Any) -> None:
     """Killed while a job runs: that job fails with a message, the next one gets a new sandbox."""
     starts = bwrap_launcher.zygote_starts
