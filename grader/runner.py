@@ -49,6 +49,9 @@ TMP_MB = 64
 """Size of the child's private /tmp where it gets one (sandbox, or process mode with namespaces)."""
 _ENV_KEEP = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ")
 PROTOCOL_ERROR = "your code wrote to the grader's result channel (or broke it), so its results cannot be trusted"
+LOST = ("the grader's sandbox stopped while running this task, twice (it was started again once): the grader "
+        "could not finish grading it. Grade again; if this keeps happening, tell your instructor (code that "
+        "kills processes it did not start, or uses far more memory than allowed, can cause it)")
 OUT_OF_TIME = ("could not start before the time limit of the whole exercise ran out (your file is loaded "
                "again after a task fails, and that took too long)")
 
@@ -81,7 +84,8 @@ class TaskRun:
     """What the child said about one task, or why it said nothing."""
 
     status: str = "pending"
-    """`done`, `timeout`, `crashed`, `import_error`, `import_timeout`, `protocol_error`, `pending`."""
+    """`done`, `timeout`, `crashed`, `import_error`, `import_timeout`, `protocol_error`, `pending`,
+    or `lost` (the launcher's own process died under the child: not the submission's doing)."""
     result: dict[str, Any] | None = None
     detail: str = ""
     seconds: float = 0.0
@@ -613,16 +617,27 @@ def run(job: dict[str, Any], limits: Limits, launcher: Any = None,
     import_exception: dict[str, Any] | None = None
     deadline = started + limits.import_timeout + sum(limits.task_timeout) + 1.0
     next_task = 0
+    retried = False
     while next_task < n:
         if time.monotonic() >= deadline:
             for i in range(next_task, n):
                 runs[i] = TaskRun("timeout", None, OUT_OF_TIME)
             break
         first = next_task
+        attempt_started, printed = time.monotonic(), (len(capture.data), capture.dropped)
         next_task, parent_s = _run_child({**job, "start_task": first}, limits, launcher, runs, capture, on_event,
                                          while_waiting, deadline, budget)
         deadline += parent_s + 1.0  # the parent's own work does not count; a second for each restart
         while_waiting = None
+        lost = next((i for i in range(first, n) if runs[i].status == "lost"), None)
+        if lost is not None and not retried:  # once, on a fresh sandbox; a second loss is a grader_error
+            retried = True
+            deadline += time.monotonic() - attempt_started
+            del capture.data[printed[0]:]
+            capture.dropped = printed[1]
+            runs[lost:] = [TaskRun() for _ in range(lost, n)]
+            next_task = lost
+            continue
         if runs[first].status in ("import_error", "import_timeout"):
             import_exception = (runs[first].result or {}).get("exception")
             break
@@ -781,12 +796,14 @@ def _run_child(job: dict[str, Any], limits: Limits, launcher: Any, runs: list[Ta
                     drain_until = time.monotonic() + DRAIN_S
                     continue  # read what is left without blocking
             elif not ready or not open_fds or time.monotonic() >= drain_until:
-                detail = _exit_detail(exit_status)
+                status, detail = "crashed", _exit_detail(exit_status)
+                if _lost(launcher, pid):
+                    status, detail = "lost", LOST
                 if current is None:
-                    finish_import_failure("crashed", detail)
+                    finish_import_failure(status, detail)
                     return n, parent_s
                 if current < n:
-                    runs[current] = TaskRun("crashed", None, detail)
+                    runs[current] = TaskRun(status, None, detail)
                 return current + 1, parent_s
     finally:
         _drain_output(out_fd, capture)
@@ -796,6 +813,12 @@ def _run_child(job: dict[str, Any], limits: Limits, launcher: Any, runs: list[Ta
             except OSError:
                 pass
         _release(launcher, pid, exit_status is not None, finished)
+
+
+def _lost(launcher: Any, handle: int) -> bool:
+    """Whether the launcher's own process (the sandbox's zygote) died while this job ran."""
+    lost = getattr(launcher, "lost", None)
+    return bool(lost(handle)) if lost is not None else False
 
 
 def _drain_output(fd: int, capture: _Capture) -> None:

@@ -230,6 +230,8 @@ class SandboxLauncher:
         self._ready = False
         self._exits: dict[int, int] = {}
         self._live: set[int] = set()
+        self._lost: set[int] = set()
+        """Jobs whose zygote died under them (see `lost`)."""
         self._next = self.handle_base
         self._fallback: ForkLauncher | None = None
         self._cgroups: confine.JobCgroups | None = None
@@ -390,7 +392,17 @@ class SandboxLauncher:
             if proc.stderr is not None:
                 proc.stderr.close()
         for handle in self._live:
+            if handle not in self._exits:
+                self._lost.add(handle)  # its zygote went away under it: not the job's own doing
             self._exits.setdefault(handle, _exit_status_killed())
+
+    def lost(self, handle: int) -> bool:
+        """Whether this job's zygote died (or was stopped) while the job ran: the runner
+        runs it again once on a fresh zygote, then calls it the grader's error."""
+        if handle >= FORK_HANDLE_BASE > self.handle_base:
+            return self._process_mode().lost(handle)
+        with self._lock:
+            return handle in self._lost
 
     def close(self, wait: bool = True) -> None:
         """Hang up: the zygote kills its jobs and exits. Without `wait` (at interpreter exit),
@@ -597,6 +609,7 @@ class SandboxLauncher:
                         or (asked and time.monotonic() > deadline)):
                     self._exits.pop(handle, None)
                     self._live.discard(handle)
+                    self._lost.discard(handle)
                     self._end_cgroup(handle)
                     return
                 if not asked:
@@ -679,6 +692,7 @@ def _forget(launcher: SandboxLauncher) -> None:
     launcher._ready = False
     launcher._exits = {}
     launcher._live = set()
+    launcher._lost = set()
     launcher._fallback = None
     launcher._cgroups = None  # the parent's: its folders are not ours to remove
     launcher._cgroups_tried = False

@@ -7,6 +7,7 @@ Sandbox tests skip, with the reason, where bubblewrap is missing or cannot start
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -292,26 +293,74 @@ def test_a_first_job_can_use_what_the_zygote_loads_only_when_idle(mode: str, cou
         launcher.close()
 
 
-def test_a_zygote_that_dies_is_replaced(course: CourseDir, bwrap_launcher: Any) -> None:
-    """Killed while a job runs: that job fails with a message, the next one gets a new sandbox."""
-    starts = bwrap_launcher.zygote_starts
-    proc = bwrap_launcher._proc
+SLOW_RIGHT = """
+import time as _time
+_right_cube_grad = cube_grad
 
-    def kill_soon() -> None:
-        time.sleep(1.0)
-        os.kill(proc.pid, signal.SIGKILL)
 
-    killer = threading.Thread(target=kill_soon)
+_slept = []
+
+
+def cube_grad(x):
+    if not _slept:  # long enough, once, for the test to kill the sandbox under it
+        _slept.append(_time.sleep(2.0))
+    return _right_cube_grad(x)
+"""
+
+
+def _kill_zygotes(launcher: Any, how_many: int) -> threading.Thread:
+    """Kills each of the launcher's next `how_many` zygotes a second after it started."""
+    def kill() -> None:
+        seen: set[int] = set()
+        deadline = time.monotonic() + 60
+        while len(seen) < how_many and time.monotonic() < deadline:
+            proc = launcher._proc
+            if proc is not None and proc.pid not in seen and launcher._ready:
+                seen.add(proc.pid)
+                time.sleep(1.0)
+                os.kill(proc.pid, signal.SIGKILL)
+            time.sleep(0.05)
+
+    killer = threading.Thread(target=kill, daemon=True)
     killer.start()
-    hang = "def cube_grad(x):\n    while True:\n        pass\n"
-    report = grade_source(course, "exercise3", hang, "exercise3.py", GradeOptions(devices=("cpu",), timeout=5.0),
+    return killer
+
+
+def test_a_zygote_that_dies_under_a_job_is_replaced_and_the_job_runs_again(course: CourseDir,
+                                                                           bwrap_launcher: Any) -> None:
+    """Killed from outside while correct code runs: not the student's doing, so the task runs
+    again on a fresh sandbox and earns its points (the printed output is not doubled)."""
+    starts = bwrap_launcher.zygote_starts
+    grade_source(course, "exercise3", "", "exercise3.py", GradeOptions(devices=("cpu",)), bwrap_launcher)  # warm
+    killer = _kill_zygotes(bwrap_launcher, 1)
+    source = reference_submission(course, "exercise3") + "\nprint('loaded once')\n" + SLOW_RIGHT
+    report = grade_source(course, "exercise3", source, "exercise3.py", GradeOptions(devices=("cpu",)),
                           bwrap_launcher)
     killer.join()
-    assert report.score == 0 and report.tasks[0].status == "error" and "killed" in report.tasks[0].feedback
-    again = grade_source(course, "exercise3", reference_submission(course, "exercise3"), "exercise3.py",
-                         GradeOptions(devices=("cpu",)), bwrap_launcher)
-    assert again.isolation == "bwrap" and again.score == again.max_score
+    assert report.score == report.max_score, [t.feedback for t in report.tasks]
+    assert report.isolation == "bwrap"
     assert bwrap_launcher.zygote_starts == starts + 1
+    assert report.output.count("loaded once") == 1
+
+
+def test_a_zygote_that_dies_twice_under_a_task_is_the_graders_error(course: CourseDir, tmp_path: Path) -> None:
+    """The second loss is reported as `grader_error` (never the student's 0, never stored for
+    --resume); the next task still runs, on a third sandbox."""
+    if sandbox.bwrap_path() is None:
+        pytest.skip("bubblewrap (bwrap) is not installed")
+    launcher = sandbox.SandboxLauncher()
+    try:
+        grade_source(course, "exercise3", "", "exercise3.py", GradeOptions(devices=("cpu",)), launcher)
+        killer = _kill_zygotes(launcher, 2)
+        source = reference_submission(course, "exercise3") + SLOW_RIGHT
+        report = grade_source(course, "exercise3", source, "exercise3.py", GradeOptions(devices=("cpu",)), launcher)
+        killer.join()
+        first, second = report.tasks
+        assert first.status == "grader_error" and "twice" in first.feedback and first.score == 0
+        assert second.status == "passed"
+        assert launcher.zygote_starts == 3 and launcher.fallback_reason is None
+    finally:
+        launcher.close()
 
 
 def test_process_mode_jobs_in_parallel_do_not_touch_each_other(course: CourseDir) -> None:
@@ -337,7 +386,8 @@ def test_process_mode_jobs_in_parallel_do_not_touch_each_other(course: CourseDir
 def test_batch_workers_share_one_zygote_and_each_keeps_its_own_jobs(course: CourseDir) -> None:
     """`grade batch` gives each worker a control socket to its own sandbox (attach): one zygote
     for all, jobs reported to the socket that started them, and a worker that goes away takes
-    only its own jobs with it. When the shared zygote is gone, a worker starts one of its own."""
+    only its own jobs with it. When the shared zygote is gone, a worker starts one of its own
+    (and a job it lost that way runs again there)."""
     if sandbox.bwrap_path() is None:
         pytest.skip("bubblewrap (bwrap) is not installed: the sandbox cannot be tested here")
     owner = sandbox.SandboxLauncher()
@@ -351,14 +401,20 @@ def test_batch_workers_share_one_zygote_and_each_keeps_its_own_jobs(course: Cour
         # a job of the first worker runs while the second worker's socket closes mid-job
         results: dict[str, Any] = {}
         worker = threading.Thread(target=lambda: results.update(
-            hang=grade_source(course, "exercise3", hang, "exercise3.py", opts, second)))
+            hang=grade_source(course, "exercise3", hang, "exercise3.py", dataclasses.replace(opts, timeout=3.0),
+                              second)))
         worker.start()
         time.sleep(1.0)
+        with_job = owner.helper_pids()
         assert second._sock is not None
-        second._sock.close()  # the worker is gone: the zygote kills its job at once (not after 30 s)
-        worker.join(20)
+        second._sock.close()  # the worker is gone: the zygote kills its job at once (not after its timeout)
+        end = time.monotonic() + 2.0
+        while owner.helper_pids() >= with_job and time.monotonic() < end:
+            time.sleep(0.05)
+        assert len(owner.helper_pids()) < len(with_job)
+        worker.join(30)
         assert not worker.is_alive()
-        assert results["hang"].tasks[0].status == "error" and "killed" in results["hang"].tasks[0].feedback
+        assert results["hang"].tasks[0].status == "timeout" and second.zygote_starts == 1  # ran again, alone
         report = grade_source(course, "exercise3", right, "exercise3.py", opts, first)
         assert report.isolation == "bwrap" and report.score == report.max_score
         assert owner.zygote_starts == 1 and first.zygote_starts == 0  # one bwrap process for all of them
