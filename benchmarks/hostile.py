@@ -39,7 +39,7 @@ def main() -> None:
 
     from test_hostile import CASES  # the parsed expectations of tests/hostile/*.py
 
-    from grader import sandbox
+    from grader.boundary import sandbox
     from grader.course import CourseDir
     from grader.grading import GradeOptions, grade_source
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from grader import confine  # noqa: E402
+from grader.boundary import confine  # noqa: E402
 
 
 def one_job(steps: list[str], flt: confine.SeccompFilter, groups: confine.JobCgroups | None, serial: int) -> float:

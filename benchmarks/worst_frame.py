@@ -23,7 +23,7 @@ import struct
 def _frames(size: int) -> dict[str, bytes]:
     import torch
 
-    from grader import wire
+    from grader.boundary import wire
 
     def frame(head: object, raw: bytes = b"") -> bytes:
         text = json.dumps(head).encode()
@@ -45,7 +45,7 @@ def _frames(size: int) -> dict[str, bytes]:
 
 
 def _measure(name: str, size: int, out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
-    from grader import messages, wire
+    from grader.boundary import messages, wire
 
     frame = _frames(size)[name]
     gc.collect()

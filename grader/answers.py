@@ -20,7 +20,7 @@ from typing import Any
 
 import torch
 
-from grader.child import encode
+from grader.boundary import encode
 from grader.compare import UNWRITTEN
 
 

@@ -305,10 +305,10 @@ def _warm_up(course: CourseDir, exercises: list[str], opts: Any) -> None:
     """Grade each exercise's reference solution once in this process before the workers are
     forked: torch's lazy imports, the runner's pre-warming and the references are then loaded
     once and shared by every worker (and a broken solution stops the batch before it starts)."""
-    from grader import sandbox
+    from grader import boundary
     from grader.grading import grade_source, reference_submission
 
-    launcher = sandbox.shared_launcher()  # started before any reference: the workers share it
+    launcher = boundary.shared_launcher()  # started before any reference: the workers share it
     for ex_id in exercises:
         grade_source(course, ex_id, reference_submission(course, ex_id, opts), f"{ex_id}.py", opts, launcher)
 
@@ -421,9 +421,9 @@ def grade_many(course: CourseDir, submissions: Iterable[Submission], opts: Any, 
 
 def _sandbox_attach() -> Any:
     """The workers share this process's zygote (the sandbox's, or process mode's)."""
-    from grader import sandbox
+    from grader import boundary
 
-    return sandbox.shared_launcher().attach
+    return boundary.shared_launcher().attach
 
 
 DASK_CONNECT_S = 5

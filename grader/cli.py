@@ -260,9 +260,9 @@ def cli(ctx: click.Context) -> None:
     grading = ctx.invoked_subcommand not in cli.commands or ctx.invoked_subcommand in ("exercise", "all", "watch",
                                                                                           "check")
     if grading and not ctx.meta.get("grade.asks_help"):
-        from grader import sandbox
+        from grader import boundary
 
-        sandbox.prestart()  # the sandbox imports torch while this process does the same
+        boundary.prestart()  # the sandbox imports torch while this process does the same
 
 
 @cli.command("exercise", cls=ExerciseCommand, hidden=True)

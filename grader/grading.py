@@ -19,9 +19,9 @@ from typing import Any
 
 import torch
 
-from grader import runner
+from grader import boundary
 from grader.answers import read_answers
-from grader.child import PretendAvailable
+from grader.boundary import PretendAvailable
 from grader.compare import CaseRef, Judgement, TaskSpec, Tolerance, grad_flags, judge_task
 from grader.course import CourseDir
 from grader.errors import GraderError, UsageError
@@ -264,13 +264,13 @@ def _detach_all(value: Any) -> Any:
     return value
 
 
-def limits_for(course: CourseDir, planned: list[PlannedTask]) -> runner.Limits:
+def limits_for(course: CourseDir, planned: list[PlannedTask]) -> boundary.Limits:
     d = course.course.defaults
-    return runner.Limits(task_timeout=[p.timeout for p in planned], import_timeout=d.import_timeout,
+    return boundary.Limits(task_timeout=[p.timeout for p in planned], import_timeout=d.import_timeout,
                          memory_mb=d.memory_mb, output_limit=d.output_limit, result_mb=d.result_mb)
 
 
-def _import_feedback(run: runner.TaskRun) -> str:
+def _import_feedback(run: boundary.TaskRun) -> str:
     if run.status == "import_timeout":
         return f"{run.detail}; does your file run an endless loop at the top level?"
     exc = (run.result or {}).get("exception") if isinstance(run.result, dict) else None
@@ -305,7 +305,7 @@ def _remember_references(key: tuple[Any, ...], refs: dict[int, list[CaseRef]]) -
 
 
 def grade_source(course: CourseDir, ex_id: str, source: str, filename: str,
-                 opts: GradeOptions = GradeOptions(), launcher: runner.Launcher | None = None) -> ExerciseReport:
+                 opts: GradeOptions = GradeOptions(), launcher: boundary.Launcher | None = None) -> ExerciseReport:
     """Grade one submission's source text; the pipeline, in order."""
     started = time.monotonic()
     exercise = course.exercise(ex_id)
@@ -324,12 +324,12 @@ def grade_source(course: CourseDir, ex_id: str, source: str, filename: str,
             refs[i] = references(solution, p, ex_id)
         _remember_references(key, refs)
 
-    outcome = runner.run(job, limits_for(course, called), launcher,
+    outcome = boundary.run(job, limits_for(course, called), launcher,
                          while_waiting=None if cached is not None else compute_references)
     if cached is None and len(refs) < len(planned):  # no child started (a quiz only)
         compute_references()
     child_runs = iter(outcome.tasks)
-    runs = [runner.TaskRun("done", answers[p.task.name]) if p.task.kind == "answer" else next(child_runs)
+    runs = [boundary.TaskRun("done", answers[p.task.name]) if p.task.kind == "answer" else next(child_runs)
             for p in planned]
     results = []
     for i, (p, run) in enumerate(zip(planned, runs, strict=True)):
@@ -354,7 +354,7 @@ def grade_source(course: CourseDir, ex_id: str, source: str, filename: str,
 
 
 def grade_file(course: CourseDir, ex_id: str, path: Path, opts: GradeOptions = GradeOptions(),
-               launcher: runner.Launcher | None = None) -> ExerciseReport:
+               launcher: boundary.Launcher | None = None) -> ExerciseReport:
     try:
         source = path.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:

@@ -4,7 +4,7 @@ A test cell written by `grade render --nbgrader` calls `check(name, data)`.
 `data` holds the cases' inputs and the reference results, computed by the
 instructor's grader when the notebook was rendered, so the student's kernel
 never needs the reference solution or the course files. The student's function
-is called the way the isolated child calls it (`grader.child`), on every device
+is called the way the isolated child calls it (`grader.boundary.child`), on every device
 this kernel has, and judged by the same code as `grade` (`grader.compare`):
 a failing check raises `CheckFailed` with `grade`'s feedback.
 
@@ -30,7 +30,7 @@ from typing import Any
 
 import torch
 
-from grader import child
+from grader.boundary import child
 from grader.compare import (
     ANSWER,
     NOT_IMPLEMENTED,

@@ -37,9 +37,9 @@ def run() -> None:
     code = 0
     try:
         if grades(sys.argv[1:]):
-            from grader import sandbox
+            from grader import boundary
 
-            sandbox.prestart()
+            boundary.prestart()
         from grader.cli import main
 
         main()

@@ -110,11 +110,11 @@ def make_launcher(zygote: socket.socket | None = None) -> Any:
     shares that sandbox. Otherwise the runner picks the strongest isolation available when
     it builds its default launcher; a worker keeps that one instead of building one per job.
     """
-    from grader import sandbox
+    from grader import boundary
 
     if zygote is not None:
-        return sandbox.SandboxLauncher.attached(zygote)
-    return sandbox.shared_launcher()
+        return boundary.SandboxLauncher.attached(zygote)
+    return boundary.shared_launcher()
 
 
 def become_subreaper() -> None:

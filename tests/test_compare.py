@@ -1,7 +1,7 @@
 """Unit tests of the verdicts (grader/compare.py) where the logic is subtle: tolerances,
 NaN, the first differing index, 0-dim tensors, nested results, plain tensors, quiz answers.
 
-Values are encoded exactly as the child encodes them (grader.child.encode), so these tests
+Values are encoded exactly as the child encodes them (grader.boundary.child.encode), so these tests
 see the same records the parent judges after a real run.
 """
 
@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from grader import compare
-from grader.child import encode
+from grader.boundary.child import encode
 from grader.compare import CaseRef, TaskSpec, Tolerance, compare_answer, compare_value, judge_task, normalize_answer
 
 
@@ -302,7 +302,7 @@ def _encoded(depth: int = 0) -> st.SearchStrategy[Any]:
 @given(_REFS, _encoded())
 @settings(max_examples=300, deadline=None)
 def test_no_returned_value_raises_out_of_the_verdicts(expected: Any, got: dict[str, Any]) -> None:
-    from grader import messages
+    from grader.boundary import messages
 
     got = messages.encoded(got, "value")  # what the runner lets through
     for device, check_values in (("cpu", True), ("meta", False)):

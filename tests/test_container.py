@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from grader import confine
+from grader.boundary import confine
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 CONTAINER = Path(__file__).resolve().parent / "container.py"

@@ -40,7 +40,7 @@ from typing import Any
 import pytest
 from conftest import ROOT, course_with_defaults
 
-from grader import confine, sandbox
+from grader.boundary import confine, sandbox
 from grader.course import CourseDir
 from grader.errors import ConfigError
 from grader.grading import GradeOptions, grade_source, reference_submission

@@ -90,7 +90,7 @@ def test_entries_that_name_no_torch_operator_are_reported() -> None:
 FLAGS = [
     ("import gc\ngc.get_objects()", [("gc", 1)]),
     ("import sys\nf = sys._getframe(1).f_back", [("frames", 2)]),
-    ("import sys\nsys.modules['grader.child'] = None", [("sys.modules writes", 2)]),
+    ("import sys\nsys.modules['grader.boundary.child'] = None", [("sys.modules writes", 2)]),
     ("import torch\nwith torch._C.DisableTorchFunction():\n    pass", [("DisableTorchFunction", 2), ("torch._C", 2)]),
     ("import torch\ntorch._C._pop_torch_function_stack()", [("mode stack", 2), ("torch._C", 2)]),
     ("from threading import Thread", [("threads", 1)]),

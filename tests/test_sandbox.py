@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from conftest import ROOT, course_with_defaults
 
-from grader import confine, runner, sandbox
+from grader.boundary import confine, jail, sandbox
 from grader.course import CourseDir
 from grader.grading import GradeOptions, grade_source, reference_submission
 
@@ -152,7 +152,7 @@ def test_process_mode_in_a_user_namespace(tmp_path: Path) -> None:
                 os.setgroups([])
                 os.setresgid(uid, uid, uid)
                 os.setresuid(uid, uid, uid)
-            home = runner.confine_user_child(runner.Limits(task_timeout=[5.0]), str(tmp_path)).home
+            home = jail.confine_user_child(jail.Limits(task_timeout=[5.0]), str(tmp_path)).home
             facts: dict[str, Any] = {"pid": os.getpid(), "home": home}
             try:
                 open(hack, "w").close()  # noqa: SIM115
@@ -491,7 +491,7 @@ def test_forked_helpers_share_the_memory_limit_of_their_job(tmp_path: Path) -> N
 
 FILTERED_CALLS = """
 import ctypes, errno, os, platform, sys
-from grader import confine
+from grader.boundary import confine
 
 confine.SeccompFilter(deny_sysv_ipc=True).load()
 libc = ctypes.CDLL(None, use_errno=True)

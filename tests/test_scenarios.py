@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 from conftest import ROOT, SCENARIOS, assert_golden
 
-from grader import sandbox
+from grader.boundary import sandbox
 from grader.cli import main
 
 CASES = sorted(p for p in SCENARIOS.glob("exercise*/*") if (p / "submission.py").is_file())

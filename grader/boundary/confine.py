@@ -424,6 +424,10 @@ def mount_proc() -> None:
     mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
 
 
+PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+"""The `grader` package's folder (this module is in `grader/boundary/`)."""
+
+
 def python_paths() -> list[str]:
     """The directories a child's Python needs: the interpreter, its standard library and
     site-packages (torch, numpy), and this package. Nothing else of the course."""
@@ -434,7 +438,7 @@ def python_paths() -> list[str]:
     found = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
              os.path.dirname(os.path.abspath(sys.executable)),
              os.path.dirname(os.path.realpath(sys.executable)),
-             os.path.dirname(os.path.abspath(__file__))}
+             PACKAGE_DIR}
     for name in ("stdlib", "platstdlib", "purelib", "platlib"):
         found.add(sysconfig.get_path(name))
     try:

@@ -68,7 +68,7 @@ class _Job:
 
 def _job_child(controls: list[socket.socket], fds: list[int], limits_data: dict[str, Any], walls: _Walls,
                uid: int | None, workdir: str | None) -> NoReturn:
-    from grader import confine, runner, wire
+    from grader.boundary import confine, jail, wire
 
     try:
         gc.freeze()  # a collection must not touch (and copy) every page shared with the zygote
@@ -81,24 +81,24 @@ def _job_child(controls: list[socket.socket], fds: list[int], limits_data: dict[
         confine.set_parent_death_signal(signal.SIGKILL)
         with os.fdopen(memfd, "rb") as f:
             job = wire.unpack(f.read(), grads=True)
-        limits = runner.Limits(**limits_data)
-        runner.redirect_stdio(out_w)
-        runner.close_fds_except(res_w, walls.netns)
+        limits = jail.Limits(**limits_data)
+        jail.redirect_stdio(out_w)
+        jail.close_fds_except(res_w, walls.netns)
         try:
             if not walls.process_mode:
-                confined = runner.confine_sandbox_child(limits, uid)
+                confined = jail.confine_sandbox_child(limits, uid)
             elif uid is not None:
                 assert workdir is not None
-                confined = runner.confine_root_child(limits, uid, workdir, runner._python_paths(), walls.netns)
+                confined = jail.confine_root_child(limits, uid, workdir, jail._python_paths(), walls.netns)
             else:
                 assert workdir is not None
-                confined = runner.confine_user_child(limits, workdir)
+                confined = jail.confine_user_child(limits, workdir)
         except OSError:
             if walls.isolation != "none" or workdir is None:
                 raise
-            runner._apply_limits(limits)  # GRADER_ISOLATION=none: the limits, and what could be dropped
+            jail._apply_limits(limits)  # GRADER_ISOLATION=none: the limits, and what could be dropped
             confine.set_no_new_privs()
-            confined = runner.Confined(workdir)
+            confined = jail.Confined(workdir)
         problem = confine.still_privileged()
         if problem and walls.isolation != "none":
             os.write(2, f"grader: refusing to run this submission: {problem}\n".encode())
@@ -106,7 +106,7 @@ def _job_child(controls: list[socket.socket], fds: list[int], limits_data: dict[
         seccomp = walls.seccomp.get(not confined.ipc_namespace)
         if seccomp is not None:
             seccomp.load()
-        runner.run_child(job, res_w, confined.home)
+        jail.run_child(job, res_w, confined.home)
     finally:
         os._exit(70)
 
@@ -115,7 +115,7 @@ def _fork_job(walls: _Walls) -> tuple[int, bool]:
     """Fork a job's child: process 1 of a PID namespace of its own where the kernel allows it
     (process mode without CAP_SYS_ADMIN: a plain fork, whose processes are found by uid or
     session when the job ends)."""
-    from grader import confine
+    from grader.boundary import confine
 
     try:
         return confine.fork_into_new_pid_namespace(), True
@@ -128,14 +128,14 @@ def _fork_job(walls: _Walls) -> tuple[int, bool]:
 def _end_job(pid: int, job: _Job) -> None:
     """Kill whatever is left of a job. Process 1 of a PID namespace takes everything inside
     with it; without one, its session, and every process of its unused uid."""
-    from grader import confine, runner
+    from grader.boundary import confine, jail
 
     try:
         os.kill(pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
     if not job.pid_namespace:
-        runner._kill_session(pid)
+        jail._kill_session(pid)
         if job.uid is not None:
             confine.kill_uid(job.uid)
 
@@ -143,7 +143,7 @@ def _end_job(pid: int, job: _Job) -> None:
 def _clean_up(job: _Job) -> None:
     """After a job: its folder, and (where it had no namespaces to take them away) whatever
     its uid left in the host's shared places."""
-    from grader import confine
+    from grader.boundary import confine
 
     if not job.pid_namespace and job.uid is not None:
         confine.kill_uid(job.uid)
@@ -160,7 +160,7 @@ def _serve(ctl: socket.socket, walls: _Walls, warm_s: float) -> None:
     exit is reported on the socket that started it, and a socket that closes takes its jobs
     with it.
     """
-    from grader import confine, runner
+    from grader.boundary import child, confine, jail
 
     controls = [ctl]
     jobs: dict[int, _Job] = {}
@@ -168,7 +168,7 @@ def _serve(ctl: socket.socket, walls: _Walls, warm_s: float) -> None:
     ready_message = {"event": "ready", "warm_s": warm_s, "isolation": walls.isolation,
                      "system_call_filter": walls.filter_note}
 
-    later = [runner.prewarm_idle]  # once a job has been served and nothing is running
+    later = [child.prewarm_idle]  # once a job has been served and nothing is running
     while True:
         waitable: list[Any] = [j.pidfd for j in jobs.values() if j.pidfd is not None]
         timeout = None if len(waitable) == len(jobs) else 0.02
@@ -192,7 +192,7 @@ def _serve(ctl: socket.socket, walls: _Walls, warm_s: float) -> None:
                     for pid, job in jobs.items():
                         _end_job(pid, job)
                     for pid, job in jobs.items():
-                        runner_reap(pid)
+                        jail._reap(pid, 1.0)
                         _clean_up(job)
                     return
                 controls.remove(source)
@@ -278,10 +278,23 @@ def _reap_orphans(jobs: dict[int, _Job]) -> None:
             return
 
 
-def runner_reap(pid: int) -> None:
-    from grader import runner
+def prewarm() -> None:
+    """Do once here what every child would otherwise repeat: torch's lazy imports for saving,
+    loading, function modes and dispatch modes, the harness's own (`child.prewarm`), and
+    sympy with torch's symbolic shapes, which the first op on meta imports (~0.6 s)."""
+    import torch
 
-    runner._reap(pid, 1.0)
+    from grader.boundary import child, wire
+
+    wire.unpack(wire.pack({"t": torch.zeros(2), "d": torch.float32, "s": (1, "x")}))
+    child.encode((torch.zeros(1), 1, "x"))
+    child.prewarm()
+    traceback_mod = __import__("traceback")
+    traceback_mod.extract_tb(None)
+    try:
+        __import__("torch.fx.experimental.symbolic_shapes")
+    except ImportError:
+        pass
 
 
 def main(config: dict[str, Any]) -> NoReturn:
@@ -293,10 +306,10 @@ def main(config: dict[str, Any]) -> NoReturn:
     ctl = socket.socket(fileno=int(config["fd"]))
     import torch
 
-    from grader import confine, runner
+    from grader.boundary import confine, jail
 
-    runner.prewarm()
-    runner._python_paths()  # once here, not in every child
+    prewarm()
+    jail._python_paths()  # once here, not in every child
     torch.set_num_threads(1)
     walls = _Walls(str(config.get("isolation") or "bwrap"), bool(config.get("root")), int(config["uid_seed"]))
     if walls.process_mode:

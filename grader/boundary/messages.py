@@ -18,8 +18,8 @@ from typing import Any
 
 import torch
 
-from grader import wire
-from grader.wire import FrameError
+from grader.boundary import wire
+from grader.boundary.wire import FrameError
 
 Check = Callable[[Any, str], Any]
 """Validates one value at a path (for the message) and returns the copy to keep."""

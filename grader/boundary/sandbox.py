@@ -8,7 +8,7 @@ the course: no solutions/, no exercises/ with their hidden cases, no
 workspace, no other submission) and a tmpfs /tmp. It imported torch once and
 forks one child per job; each child is process 1 of a PID namespace of its
 own, with a private /tmp, an unprivileged uid, no capabilities and the same
-resource limits as process mode (see `runner.confine_sandbox_child`).
+resource limits as process mode (see `jail.confine_sandbox_child`).
 
 The job (source text and inputs) travels in a memfd, and the child's result
 and output pipes as file descriptors, over a Unix socket (SCM_RIGHTS): no
@@ -43,7 +43,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from grader import confine
+from grader.boundary import confine
 from grader.errors import GraderError
 
 ISOLATION_ENV = "GRADER_ISOLATION"
@@ -65,7 +65,7 @@ _SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 _ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/passwd",
               "/etc/group", "/etc/nsswitch.conf")
 BOOT = ("import sys, json; c = json.loads(sys.argv[1]); sys.path[:] = c['path']; "
-        "from grader.zygote import main; main(c)")
+        "from grader.boundary.zygote import main; main(c)")
 
 
 class SandboxError(GraderError):
@@ -146,7 +146,7 @@ def zygote_config(control_fd: int, isolation: str) -> dict[str, Any]:
     and whether it hands out unused uids (as root). `uid_seed` is random: job uids of two
     graders on one machine do not meet, and one grader's never wrap while it lives."""
     paths = confine.python_paths()
-    package_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    package_parent = os.path.dirname(confine.PACKAGE_DIR)
     sys_path = [p for p in (os.path.abspath(p) for p in sys.path if p) if _inside(p, paths)]
     return {"fd": control_fd, "path": [*sys_path, package_parent], "root": os.geteuid() == 0,
             "uid_seed": secrets.randbelow(confine.JOB_UID_COUNT), "isolation": isolation}
@@ -520,7 +520,7 @@ class SandboxLauncher:
     def _send_job(self, job: dict[str, Any], limits: Any) -> tuple[int, int, int] | None:
         import dataclasses
 
-        from grader import wire
+        from grader.boundary import wire
 
         assert self._sock is not None
         payload = wire.pack(job)

@@ -29,8 +29,8 @@ import torch
 from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from grader import shield, wire
-from grader.observe import AutogradEvidence, ProfilerControl, take_profiler, tensor_key
+from grader.boundary import shield, wire
+from grader.boundary.observe import AutogradEvidence, ProfilerControl, take_profiler, tensor_key
 
 MAGIC = b"GRD2"
 HEADER = struct.Struct("<4sI")
