@@ -16,6 +16,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -51,6 +52,8 @@ class Submission:
     exercise: str
     source: str
     filename: str
+    submitted_at: datetime | None = None
+    """When it was handed in: the file's modification time (nbgrader: its timestamp.txt)."""
 
 
 @dataclass
@@ -115,6 +118,15 @@ def _read_source(path: Path) -> str:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         return _explain(f"{path.name} could not be read as a {'notebook' if path.suffix == '.ipynb' else 'file'}: "
                         f"{exc}")
+
+
+def file_time(path: Path) -> datetime | None:
+    """A file's modification time, which `grade batch` takes for the time it was handed in
+    (a copy that keeps it, `cp -p` or `rsync -t`, keeps the student's time); None if unreadable."""
+    try:
+        return datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
+    except (OSError, OverflowError, ValueError):
+        return None
 
 
 def _explain(message: str) -> str:
@@ -229,7 +241,7 @@ def discover(course: CourseDir, root: Path, *, exercise: str | None = None,
         order = {ex_id: i for i, ex_id in enumerate(course.exercise_ids)}
         picked = [(ex_id, path) for ex_id, path in sorted(chosen.items(), key=lambda kv: order.get(kv[0], 0))
                   if only is None or ex_id == only]
-        subs += [Submission(name, ex_id, sources[path], path.name) for ex_id, path in picked]
+        subs += [Submission(name, ex_id, sources[path], path.name, file_time(path)) for ex_id, path in picked]
         notes += left
         if not picked and entry.is_dir():  # a student's folder: the student gets a row all the same
             why = "; ".join(n.split(": left out: ", 1)[-1] for n in left[:3])
@@ -263,7 +275,19 @@ def exercise_report_from_json(data: dict[str, Any]) -> ExerciseReport:
                           seconds=float(data.get("time_s", 0.0)), student=data.get("student"),
                           limits=dict(data["limits"]) if isinstance(data.get("limits"), dict) else {},
                           flags=tuple(Flag(str(f.get("rule", "")), int(f.get("line", 0)), str(f.get("snippet", "")))
-                                      for f in data.get("flags", []) if isinstance(f, dict)))
+                                      for f in data.get("flags", []) if isinstance(f, dict)),
+                          submitted_at=_time_from_json(data, "submitted_at"),
+                          deadline=_time_from_json(data, "deadline"))
+
+
+def _time_from_json(data: dict[str, Any], key: str) -> datetime | None:
+    """`submitted_at` or `deadline` of a JSON report: ISO 8601 with a timezone, or absent."""
+    if data.get(key) is None:
+        return None
+    value = datetime.fromisoformat(str(data[key]))
+    if value.tzinfo is None:
+        raise ValueError(f"{key} {data[key]!r} has no timezone")
+    return value
 
 
 def report_from_json(data: dict[str, Any]) -> Report:
@@ -272,6 +296,26 @@ def report_from_json(data: dict[str, Any]) -> Report:
         return CourseReport(tuple(exercise_report_from_json(e) for e in data["exercises"]),
                             student=data.get("student"))
     return exercise_report_from_json(data)
+
+
+def with_deadline(course: CourseDir, report: ExerciseReport, submitted_at: datetime | None) -> ExerciseReport:
+    """`report` with when it was handed in (to the second, in the deadline's timezone) and its
+    exercise's deadline in course.yaml; with neither where the exercise has no deadline or the
+    time is unknown. Lateness is noted, never scored: the points stay as graded."""
+    deadline = course.course.deadline_of(report.exercise)
+    if deadline is None or submitted_at is None:
+        return replace(report, submitted_at=None, deadline=None)
+    return replace(report, submitted_at=submitted_at.astimezone(deadline.tzinfo).replace(microsecond=0),
+                   deadline=deadline)
+
+
+def _redated(course: CourseDir, report: Report, times: dict[str, datetime | None]) -> Report:
+    """A kept report (`--resume`) dated again against today's files and deadlines: a deadline
+    moved or a file handed in again unchanged grades nothing again, but shows."""
+    if isinstance(report, CourseReport):
+        return replace(report, exercises=tuple(with_deadline(course, ex, times.get(ex.exercise))
+                                               for ex in report.exercises))
+    return with_deadline(course, report, times.get(report.exercise))
 
 
 def failed_report(course: CourseDir, ex_id: str, student: str | None, status: str,
@@ -536,8 +580,12 @@ def student_report(course: CourseDir, student: str, reports: list[ExerciseReport
 def _fingerprint(course: CourseDir, opts: Any, variants: bool) -> str:
     from grader import pool
 
-    settings = {"course": pool.course_bundle(course)["hash"], "options": pool.options_to_json(opts),
-                "variants": variants}
+    files = dict(pool.course_bundle(course)["files"])
+    # course.yaml as what it means, without its deadlines: they change no grade, and a moved deadline
+    # re-dates the kept reports (run_batch) instead of grading the whole class again
+    files["course.yaml"] = course.course.model_dump_json(exclude={"deadline", "deadlines"})
+    settings = {"course": hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest(),
+                "options": pool.options_to_json(opts), "variants": variants}
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
 
 
@@ -587,12 +635,15 @@ def run_batch(course: CourseDir, root: Path, out: Path, opts: Any, jobs: int, *,
     state = _load_state(out) if resume else {}
     reports: dict[str, Report] = {}
     resumed = []
+    redated = []
     for name in by_student:
         if state.get(name) == hashes[name]:
             kept = _load_report(out / f"{name}.json")
             if kept is not None:
-                reports[name] = kept
+                reports[name] = _redated(course, kept, {s.exercise: s.submitted_at for s in by_student[name]})
                 resumed.append(name)
+                if reports[name] != kept:
+                    redated.append(name)
     todo = [sub for sub in subs if sub.student not in reports]
     remaining = {s: len(items) for s, items in by_student.items() if s not in reports}
     done: dict[str, list[ExerciseReport]] = {}
@@ -600,6 +651,8 @@ def run_batch(course: CourseDir, root: Path, out: Path, opts: Any, jobs: int, *,
     new_state = {s: hashes[s] for s in resumed}
     files: list[Path] = []
     notices: list[str] = []
+    for_each_student(redated, str, lambda name: write_atomic(out / f"{name}.json", to_json(reports[name])),
+                     stats.problems, "writing the report")
     for name, why in empty.items():  # a row (0 points, the reason) for a student with nothing gradable
         reports[name] = student_report(course, name, [failed_report(course, ex_id, name, "error", why)
                                                       for ex_id in batch_exercises])
@@ -608,7 +661,7 @@ def run_batch(course: CourseDir, root: Path, out: Path, opts: Any, jobs: int, *,
     try:
         for sub, report in grade_many(course, todo, opts, jobs, executor=executor, scheduler=scheduler,
                                       progress=progress, variants=variants, stats=stats):
-            done.setdefault(sub.student, []).append(report)
+            done.setdefault(sub.student, []).append(with_deadline(course, report, sub.submitted_at))
             remaining[sub.student] -= 1
             if remaining[sub.student]:
                 continue
@@ -716,6 +769,9 @@ def summary_json(result: BatchResult) -> str:
                          "exercises": {e.exercise: e.score for e in exercises_of(report)},
                          "flags": [f"{e.exercise}:{f.rule}@{f.line}" for e in exercises_of(report) for f in e.flags],
                          "report": str(result.out / f"{name}.json")})
+        late = {e.exercise: e.late_by_s for e in exercises_of(report) if e.late}
+        if late:  # only where there is something to say: without deadlines the summary is as it was
+            students[-1]["late_by_s"] = late
     data = {"version": 1, "out": str(result.out), "graded": len(result.graded), "resumed": len(result.resumed),
             "students": students, "problems": result.stats.problems + result.stats.config_errors,
             "left_out": result.notes}

@@ -4,8 +4,10 @@ One self-contained page (inline CSS, SVG and a small script; no network, so it
 works from a file or a course website) built from the same reports as
 summary.csv and junit.xml: the score distribution, each exercise's and task's
 pass rate, each task's most common failures grouped by rule and feedback, what
-needs a look (timeouts, crashes, grader errors, missing submissions, review
-flags), and a sortable, filterable table of students with each one's tasks.
+needs a look (timeouts, crashes, grader errors, missing and late submissions,
+review flags), and a sortable, filterable table of students with each one's tasks.
+Lateness appears only where the reports were graded against a deadline
+(course.yaml's `deadline`); without one the page is as it was.
 
 Everything a student produced (names, feedback, output, flagged code) is
 untrusted: it is HTML-escaped with its control and bidi characters made
@@ -21,8 +23,9 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from grader.results import ExerciseReport, Report, exercises_of
+from grader.results import ExerciseReport, Report, duration_text, exercises_of, has_deadline
 from grader.scan import Flag
 
 KNOWN_STATUSES = ("passed", "failed", "error", "timeout", "grader_error")
@@ -68,6 +71,7 @@ class ExerciseSummary:
     max_score: float
     scores: dict[str, float] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
+    late: list[str] = field(default_factory=list)
     tasks: dict[str, TaskSummary] = field(default_factory=dict)
 
 
@@ -89,6 +93,10 @@ class ClassView:
     incidents: list[Incident]
     flags: dict[str, list[tuple[str, Flag]]]
     """Per student: (exercise, flag)."""
+    late: list[tuple[str, ExerciseReport]] = field(default_factory=list)
+    """(student, report) of every exercise handed in after its deadline."""
+    dated: bool = False
+    """Some exercise was graded against a deadline: the page shows lateness (else nothing of it)."""
 
     @property
     def max_score(self) -> float:
@@ -136,6 +144,7 @@ def build_view(reports: Mapping[str, Report], order: Iterable[str] = (), title: 
     exercises = {e: ExerciseSummary(e, seen[e].title, 0.0) for e in ids}
     incidents: list[Incident] = []
     flags: dict[str, list[tuple[str, Flag]]] = {}
+    late: list[tuple[str, ExerciseReport]] = []
     for student, report in reports.items():
         by_ex = {ex.exercise: ex for ex in exercises_of(report)}
         for e, summary in exercises.items():
@@ -145,6 +154,9 @@ def build_view(reports: Mapping[str, Report], order: Iterable[str] = (), title: 
                 continue
             summary.scores[student] = graded.score
             summary.max_score = max(summary.max_score, graded.max_score)
+            if graded.late:
+                summary.late.append(student)
+                late.append((student, graded))
             for f in _flags_of(graded):
                 flags.setdefault(student, []).append((e, f))
             for t in graded.tasks:
@@ -160,7 +172,7 @@ def build_view(reports: Mapping[str, Report], order: Iterable[str] = (), title: 
                 group.variants.add(message)
                 if t.status in ATTENTION or t.status not in KNOWN_STATUSES:
                     incidents.append(Incident(student, e, t.name, t.status))
-    return ClassView(title, dict(reports), exercises, incidents, flags)
+    return ClassView(title, dict(reports), exercises, incidents, flags, late, has_deadline(reports.values()))
 
 
 # ---------------------------------------------------------------- rendering
@@ -190,6 +202,11 @@ def _pct(part: float, whole: float) -> str:
 def _median(values: list[float]) -> float:
     s = sorted(values)
     return (s[(len(s) - 1) // 2] + s[len(s) // 2]) / 2 if s else 0.0
+
+
+def _time(when: datetime | None) -> str:
+    """A report's time as the instructor reads it, in the timezone it carries (the deadline's)."""
+    return esc(when.isoformat(sep=" ")) if when is not None else "-"
 
 
 def _status_class(status: str) -> str:
@@ -252,7 +269,7 @@ def _overview(view: ClassView) -> str:
              ("median", f"{_pts(_median(totals))} / {_pts(top)}"), ("full marks", str(full)),
              ("timeouts", str(counts["timeout"])), ("errors", str(counts["error"])),
              ("grader errors", str(counts["grader_error"] + other)), ("missing", str(missing)),
-             ("review flags", str(flagged))]
+             *([("late", str(len(view.late)))] if view.dated else []), ("review flags", str(flagged))]
     items = "".join(f'<div class="card" data-card="{k}"><div class="v">{esc(v)}</div><div class="k">{k}</div></div>'
                     for k, v in cards)
     bins = histogram_bins([t / top if top else 0.0 for t in totals])
@@ -268,11 +285,14 @@ def _exercises(view: ClassView) -> str:
         scores = list(e.scores.values())
         full = sum(s >= e.max_score for s in scores)
         mean = f"{sum(scores) / len(scores):.3g} / {_pts(e.max_score)}" if scores else "-"
+        late = f"<td>{len(e.late)}</td>" if view.dated else ""
         rows.append(f'<tr data-exercise="{esc(e.exercise)}"><th scope="row">{esc(e.exercise)}</th>'
-                    f"<td>{esc(e.title)}</td><td>{len(scores)}</td><td>{len(e.missing)}</td><td>{mean}</td>"
+                    f"<td>{esc(e.title)}</td><td>{len(scores)}</td><td>{len(e.missing)}</td>{late}<td>{mean}</td>"
                     f"<td>{_pts(_median(scores))}</td><td>{full} ({_pct(full, len(scores))})</td></tr>")
-    table = ("<table><thead><tr><th>exercise</th><th>title</th><th>submissions</th><th>missing</th><th>mean</th>"
-             f"<th>median</th><th>full marks</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
+    late_head = "<th>late</th>" if view.dated else ""
+    table = ("<table><thead><tr><th>exercise</th><th>title</th><th>submissions</th><th>missing</th>"
+             f"{late_head}<th>mean</th><th>median</th><th>full marks</th></tr></thead><tbody>{''.join(rows)}</tbody>"
+             "</table>")
     tasks = []
     for e in view.exercises.values():
         for t in e.tasks.values():
@@ -335,6 +355,15 @@ def _attention(view: ClassView) -> str:
         parts.append(f'<details class="attention" data-status="missing" open><summary>Missing submissions: '
                      f"{sum(len(n) for _, n in missing)}</summary><table><thead><tr><th>exercise</th>"
                      f"<th>students without a submission</th></tr></thead><tbody>{rows}</tbody></table></details>")
+    if view.late:
+        rows = "".join(f'<tr data-student="{esc(s)}"><td><a href="#student-{esc(s)}">{esc(s)}</a></td>'
+                       f"<td>{esc(ex.exercise)}</td><td>{_time(ex.submitted_at)}</td><td>{_time(ex.deadline)}</td>"
+                       f'<td class="num late-by">{duration_text(ex.late_by_s or 0.0)}</td></tr>'
+                       for s, ex in sorted(view.late, key=lambda item: (-(item[1].late_by_s or 0.0), item[0])))
+        parts.append(f'<details class="attention" data-status="late" open><summary>Late submissions: '
+                     f"{len(view.late)}</summary><table><thead><tr><th>student</th><th>exercise</th>"
+                     "<th>handed in</th><th>deadline</th><th>late by</th></tr></thead>"
+                     f"<tbody>{rows}</tbody></table></details>")
     if view.flags:
         rows = "".join(f'<tr><td><a href="#student-{esc(s)}">{esc(s)}</a></td><td>{esc(ex)}</td><td>{esc(f.rule)}</td>'
                        f"<td>{f.line}</td><td><code>{esc(f.snippet)}</code></td></tr>"
@@ -343,7 +372,8 @@ def _attention(view: ClassView) -> str:
                      f"{sum(len(v) for v in view.flags.values())}</summary><table><thead><tr><th>student</th>"
                      f"<th>exercise</th><th>rule</th><th>line</th><th>code</th></tr></thead><tbody>{rows}</tbody>"
                      "</table></details>")
-    body = "".join(parts) or "<p>Nothing: no timeouts, crashes, grader errors, missing submissions or flags.</p>"
+    what = "missing or late submissions" if view.dated else "missing submissions"
+    body = "".join(parts) or f"<p>Nothing: no timeouts, crashes, grader errors, {what} or flags.</p>"
     return f'<section id="attention"><h2>Needs a look</h2>{body}</section>'
 
 
@@ -354,8 +384,17 @@ def _tags(view: ClassView, student: str) -> list[str]:
     tags += sorted(s for s in statuses if s in ATTENTION)
     tags += ["other"] if statuses - set(KNOWN_STATUSES) else []
     tags += ["missing"] if any(student in e.missing for e in view.exercises.values()) else []
+    tags += ["late"] if any(student in e.late for e in view.exercises.values()) else []
     tags += ["flagged"] if student in view.flags else []
     return tags
+
+
+def _dates(ex: ExerciseReport) -> list[object] | None:
+    """[handed in, deadline, late by] of an exercise graded against a deadline, for the drill-down."""
+    if ex.late_by_s is None or ex.submitted_at is None or ex.deadline is None:
+        return None
+    return [ex.submitted_at.isoformat(sep=" "), ex.deadline.isoformat(sep=" "),
+            duration_text(ex.late_by_s) if ex.late else ""]
 
 
 def _student_details(view: ClassView) -> str:
@@ -377,6 +416,9 @@ def _student_details(view: ClassView) -> str:
                          [[t.name, t.score, t.max_score, t.status, text(t.feedback),
                            " ".join(d if s == "passed" else f"{d}✘" for d, s in t.devices.items())] for t in ex.tasks],
                          [[f.rule, f.line, text(f.snippet)] for f in _flags_of(ex)]])
+            dates = _dates(ex)
+            if dates is not None:
+                rows[-1].append(dates)
         students[visible(student)] = rows
     data = {"exercises": [visible(e) for e in view.exercises], "texts": list(texts), "students": students}
     blob = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
@@ -403,13 +445,18 @@ def _students(view: ClassView) -> str:
         for i, e in enumerate(view.exercises.values()):
             ex = by_ex.get(e.exercise)
             keys[f"ex{i}"] = _pts(ex.score) if ex else "-1"
-            cells.append(f'<td class="num">{_pts(ex.score)}/{_pts(ex.max_score)}</td>' if ex else
+            late = (f' <span class="st late" title="handed in after the deadline">late '
+                    f"{duration_text(ex.late_by_s or 0)}</span>") if ex and ex.late else ""
+            cells.append(f'<td class="num">{_pts(ex.score)}/{_pts(ex.max_score)}{late}</td>' if ex else
                          '<td class="num"><span class="st missing">missing</span></td>')
         statuses: dict[str, int] = {}
         for ex in by_ex.values():
             for t in ex.tasks:
                 if t.status != "passed":
                     statuses[t.status] = statuses.get(t.status, 0) + 1
+        n_late = sum(ex.late for ex in by_ex.values())
+        if n_late:
+            statuses["late"] = n_late
         n_flags = len(view.flags.get(student, []))
         if n_flags:
             statuses["flags"] = n_flags
@@ -419,10 +466,11 @@ def _students(view: ClassView) -> str:
         bodies.append(f'<tbody id="student-{esc(student)}" data-tags="{" ".join(_tags(view, student))}" {data}>'
                       f'<tr class="row">{"".join(cells)}</tr><tr class="detail" hidden><td colspan="{len(heads)}">'
                       "</td></tr></tbody>")
+    late_option = (("late", "with a late submission"),) if view.dated else ()
     options = "".join(f'<option value="{v}">{label}</option>' for v, label in (
         ("all", "all students"), ("notfull", "not full marks"), ("full", "full marks"), ("timeout", "with a timeout"),
         ("error", "with a crash or error"), ("grader_error", "with a grader error"), ("other", "with another status"),
-        ("missing", "with a missing submission"), ("flagged", "with review flags")))
+        ("missing", "with a missing submission"), *late_option, ("flagged", "with review flags")))
     return ('<section id="students"><h2>Students</h2><div class="controls"><label>Find <input id="filter" '
             'type="search" placeholder="student name" autocomplete="off"></label> <label>Show <select id="show">'
             f'{options}</select></label> <span id="shown" role="status">{len(bodies)} of {len(bodies)} students '
@@ -447,7 +495,7 @@ svg.hist text{font-size:11px;text-anchor:middle;fill:#333}
 svg.rate rect.track{fill:#eee}svg.rate rect.bar{fill:var(--ok)}
 .st{border-radius:3px;padding:0 4px;font-size:12px;white-space:nowrap;border:1px solid currentColor}
 .st.passed{color:var(--ok)}.st.failed{color:var(--bad)}.st.error,.st.grader_error,.st.other{color:var(--err)}
-.st.timeout{color:var(--time)}.st.missing,.st.flags{color:var(--mute)}
+.st.timeout{color:var(--time)}.st.missing,.st.flags{color:var(--mute)}.st.late{color:var(--bad)}
 .note{color:var(--mute);font-weight:normal;font-size:12px}.rule{font-weight:600}
 li.group{margin:6px 0}li.group .n{font-weight:700;font-size:16px}li.group details{display:inline-block;margin-left:6px}
 pre{white-space:pre-wrap;word-break:break-word;margin:0;font-size:12px}pre.out{background:#f7f7f7;padding:6px}
@@ -491,6 +539,15 @@ SCRIPT = """
       if (!ex) { h.appendChild(el("span", "missing", "st missing")); return; }
       h.appendChild(document.createTextNode(ex[1] + "/" + ex[2] + " points "));
       h.appendChild(el("span", "(" + ex[3] + ", " + ex[4] + " s)", "note"));
+      if (ex[8]) {
+        var late = ex[8][2];
+        if (late) {
+          h.appendChild(document.createTextNode(" "));
+          h.appendChild(el("span", "late " + late, "st late"));
+        }
+        box.appendChild(el("p", "handed in " + ex[8][0] + ", deadline " + ex[8][1] + ": " +
+                                (late ? late + " late (no points taken off)" : "on time"), "note dates"));
+      }
       var t = el("table"), head = el("thead"), body = el("tbody");
       head.appendChild(row(["task", "points", "status", "devices", "feedback"], true));
       ex[6].forEach(function (task) {

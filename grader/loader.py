@@ -13,7 +13,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from grader.errors import ConfigError, did_you_mean
-from grader.schema import LocatedValueError
+from grader.schema import DEADLINE_EXAMPLE, DEADLINE_FORM, LocatedValueError
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -50,6 +50,13 @@ class _Loader(yaml.SafeLoader):
         except ValueError as exc:
             raise yaml.MarkedYAMLError(None, None, f"this number cannot be read ({exc})", node.start_mark) from None
 
+    def construct_yaml_timestamp(self, node: Any) -> Any:
+        """An unquoted date such as `2025-02-30` that is no day of the calendar: the line, not a crash."""
+        try:
+            return super().construct_yaml_timestamp(node)
+        except (ValueError, OverflowError) as exc:
+            raise yaml.MarkedYAMLError(None, None, f"this date cannot be read ({exc})", node.start_mark) from None
+
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
         seen: set[Any] = set()
         for key_node, _ in node.value:
@@ -61,6 +68,7 @@ class _Loader(yaml.SafeLoader):
 
 
 _Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
 
 
 def display_path(path: Path) -> str:
@@ -231,6 +239,10 @@ _TEMPLATES = {
     "too_short": "must have at least {min_length} item(s)",
     "string_too_short": "must not be empty",
     "tuple_type": "must be a list",
+    "datetime_type": DEADLINE_FORM,
+    "datetime_parsing": DEADLINE_FORM,
+    "datetime_from_date_parsing": DEADLINE_FORM,
+    "timezone_aware": f"has no timezone; add its offset from UTC, e.g. {DEADLINE_EXAMPLE} (Z for UTC)",
 }
 
 
@@ -288,5 +300,5 @@ def _message(err: Any, owner: type[BaseModel] | None) -> str:
             text = template.format(**{k: _number(v) for k, v in ctx.items()})
         except (KeyError, IndexError):
             text = template
-        return text + _got(err) if kind.endswith(("_type", "_parsing", "_from_float")) else text
+        return text + _got(err) if kind.endswith(("_type", "_parsing", "_from_float", "_aware")) else text
     return str(err["msg"])

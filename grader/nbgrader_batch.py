@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import json
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +18,7 @@ from grader.errors import UsageError, require_extra
 from grader.inert import for_html
 from grader.notebook_extract import Extracted, Layout, _cell_failures, _nb_meta, extract
 from grader.notebook_layout import CONFIG_FILE, NOTEBOOK_RULE, solution_id
-from grader.results import CourseReport, ExerciseReport, TaskResult
+from grader.results import CourseReport, ExerciseReport, TaskResult, duration_text
 
 if TYPE_CHECKING:
     import nbformat
@@ -209,6 +210,16 @@ def _timestamp(folder: Path) -> Any:
         return None
 
 
+def _handed_in(timestamp: datetime | None, notebook: Path) -> datetime | None:
+    """When a notebook counts as handed in: nbgrader's timestamp.txt (`_timestamp`, in UTC), else
+    the notebook's file time, as `grade batch SUBMISSIONS` takes it."""
+    from grader.batch import file_time
+
+    if timestamp is not None:
+        return timestamp if timestamp.tzinfo else timestamp.replace(tzinfo=timezone.utc)
+    return file_time(notebook)
+
+
 def _summary(results: list[NotebookResult], assignment: str, problems: list[str]) -> None:
     from rich.console import Console
     from rich.markup import escape
@@ -227,6 +238,8 @@ def _summary(results: list[NotebookResult], assignment: str, problems: list[str]
             table.add_row(show(r.student), show(r.notebook), "[red]not graded[/]", show(r.error))
             continue
         notes = [f"{t}: {p}" for t, p in r.extracted.problems.items()]
+        if r.report.late:
+            notes.append(f"late by {duration_text(r.report.late_by_s or 0)} (no points taken off)")
         score = f"{r.report.score:g}/{r.report.max_score:g}"
         table.add_row(show(r.student), show(r.notebook), f"[green]{score}[/]" if r.report.full_marks else score,
                       show("\n".join(notes)) if notes else "")
@@ -249,7 +262,7 @@ def batch_nbgrader(course: CourseDir, nbgrader_dir: Path, assignment: str, opts:
     import nbformat
     from nbgrader.api import Gradebook, MissingEntry
 
-    from grader.batch import BatchStats
+    from grader.batch import BatchStats, with_deadline
     from grader.reports import write_atomic
 
     if not nbgrader_dir.is_dir():
@@ -283,6 +296,9 @@ def batch_nbgrader(course: CourseDir, nbgrader_dir: Path, assignment: str, opts:
     stats = BatchStats()
     results = grade_notebooks(course, work, opts, jobs, stats)
     timestamps = {s: _timestamp(_assignment_dir(nbc, nbc.submitted_directory, s, assignment)) for s in students}
+    for (_, student, path), r in zip(work, results, strict=True):
+        if r.report is not None:
+            r.report = with_deadline(course, r.report, _handed_in(timestamps[student], path))
     _write_gradebook(nbc, assignment, results, timestamps, stats.problems)
     release_dir = _assignment_dir(nbc, nbc.release_directory, ".", assignment)
 

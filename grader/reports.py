@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from grader.inert import visible
-from grader.results import ExerciseReport, Report, exercises_of
+from grader.results import ExerciseReport, Report, duration_text, exercises_of, has_deadline, late_summary
 
 if TYPE_CHECKING:  # imported where used: `grade exercise3` renders a table and needs neither
     import xml.etree.ElementTree as ET
@@ -65,6 +65,9 @@ def print_table(report: Report, *, console: object | None = None, show_output: b
                             border_style="dim"))
         con.print(f"[bold]{ex.exercise}: {_points(ex.score)}/{_points(ex.max_score)} points[/]"
                   + (" [green]full marks[/]" if ex.full_marks else ""))
+        if ex.late and ex.submitted_at and ex.deadline:
+            con.print(f"[yellow]late:[/] handed in {ex.submitted_at.isoformat()}, {duration_text(ex.late_by_s or 0)} "
+                      f"after the deadline {ex.deadline.isoformat()} (no points taken off)")
     if len(exercises) > 1:
         con.print(f"[bold]Total: {_points(report.score)}/{_points(report.max_score)} points[/]")
 
@@ -258,7 +261,8 @@ def flag_summary(report: Report) -> str:
 
 
 def summary_csv(course: CourseDir, reports: Mapping[str, Report]) -> str:
-    """One row per student; columns: total, then each exercise and each of its tasks."""
+    """One row per student; columns: total, then each exercise and each of its tasks, the review
+    flags and, where the reports were graded against a deadline, what was late and by how much."""
     import csv
 
     exercises = _exercise_order(reports, course.exercise_ids)
@@ -267,6 +271,9 @@ def summary_csv(course: CourseDir, reports: Mapping[str, Report]) -> str:
     for e in exercises:
         header += [e] + [f"{e}.{t}" for t in tasks[e]]
     header.append("flags")
+    dated = has_deadline(reports.values())
+    if dated:
+        header.append("late")
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(header)
@@ -278,6 +285,8 @@ def summary_csv(course: CourseDir, reports: Mapping[str, Report]) -> str:
             scores = {t.name: t.score for t in ex.tasks} if ex else {}
             row += [_points(ex.score) if ex else ""] + [_points(scores[t]) if t in scores else "" for t in tasks[e]]
         row.append(flag_summary(report))
+        if dated:
+            row.append(late_summary(report))
         writer.writerow(row)
     return buf.getvalue()
 
@@ -347,6 +356,14 @@ def print_batch_summary(course: CourseDir, reports: Mapping[str, Report], *, con
                   f"no points changed): {len(flagged)} student{'s' if len(flagged) != 1 else ''}")
         for student, text in flagged.items():
             con.print(f"  {escape(visible(student))}: {escape(visible(text))}")
+    late = {student: late_summary(report) for student, report in reports.items() if late_summary(report)}
+    if late:
+        from rich.markup import escape
+
+        con.print(f"[bold yellow]late[/] (handed in after the deadline; no points taken off): {len(late)} "
+                  f"student{'s' if len(late) != 1 else ''}")
+        for student, text in late.items():
+            con.print(f"  {escape(visible(student))}: {escape(text)}")
 
 
 RENDERERS = {"json": to_json, "junit": to_junit, "gradescope": to_gradescope, "classroom": to_classroom}

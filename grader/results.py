@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from grader.inert import visible
@@ -58,6 +61,11 @@ class ExerciseReport:
     """The limits that applied to the child and how they were held (runner.applied_limits)."""
     flags: tuple[Flag, ...] = ()
     """Constructs in the source that reach into the interpreter or the grader (scan.py); no points."""
+    submitted_at: datetime | None = None
+    """When the submission was handed in (`grade batch`: its file's time; nbgrader: its
+    timestamp.txt), to the second; set only where the exercise has a deadline."""
+    deadline: datetime | None = None
+    """The exercise's deadline in course.yaml when it was graded; None: it has none."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "output", visible(self.output))
@@ -80,6 +88,17 @@ class ExerciseReport:
     def grader_error(self) -> bool:
         return any(t.status == GRADER_ERROR for t in self.tasks)
 
+    @property
+    def late_by_s(self) -> float | None:
+        """Seconds handed in after the deadline (0 on time); None where there is no deadline."""
+        if self.submitted_at is None or self.deadline is None:
+            return None
+        return max(0.0, (self.submitted_at - self.deadline).total_seconds())
+
+    @property
+    def late(self) -> bool:
+        return bool(self.late_by_s)
+
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "version": REPORT_VERSION, "exercise": self.exercise, "title": self.title,
@@ -93,6 +112,10 @@ class ExerciseReport:
             data["student"] = self.student
         if self.limits:
             data["limits"] = self.limits
+        if self.late_by_s is not None:
+            assert self.submitted_at is not None and self.deadline is not None
+            data.update({"submitted_at": self.submitted_at.isoformat(), "deadline": self.deadline.isoformat(),
+                         "late": self.late, "late_by_s": self.late_by_s})
         return data
 
 
@@ -136,3 +159,28 @@ def exercises_of(report: Report) -> tuple[ExerciseReport, ...]:
 
 def has_grader_error(report: Report) -> bool:
     return any(ex.grader_error for ex in exercises_of(report))
+
+
+def duration_text(seconds: float) -> str:
+    """How late, as people read it, in at most two units and without spaces (a field of a
+    space-separated list): `45s`, `12m30s`, `2h05m`, `3d04h`; a part of a second counts as one."""
+    s = math.ceil(seconds)
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    if s < 86400:
+        return f"{s // 3600}h{s % 3600 // 60:02d}m"
+    return f"{s // 86400}d{s % 86400 // 3600:02d}h"
+
+
+def late_summary(report: Report) -> str:
+    """`exercise3:2h05m exercise4:45s`: the exercises handed in after their deadline, and by how much."""
+    return " ".join(f"{ex.exercise}:{duration_text(ex.late_by_s or 0.0)}" for ex in exercises_of(report) if ex.late)
+
+
+def has_deadline(reports: Iterable[Report]) -> bool:
+    """Whether any exercise of these reports was graded against a deadline (reports without
+    one show nothing about lateness, exactly as before deadlines existed)."""
+    return any(ex.deadline is not None for r in reports for ex in exercises_of(r))
+

@@ -10,10 +10,13 @@ from __future__ import annotations
 import ast
 import keyword
 import string
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
@@ -569,6 +572,35 @@ class Gradescope(Strict):
     always a visible test)."""
 
 
+DEADLINE_EXAMPLE = "2025-03-01T23:59:00+01:00"
+DEADLINE_FORM = f"must be a date and time with its timezone, e.g. {DEADLINE_EXAMPLE} (Z for UTC)"
+"""What the loader says about a deadline it cannot read (loader._TEMPLATES, and `_deadline_text`)."""
+
+
+def _deadline_text(value: Any) -> Any:
+    """A deadline as the YAML loader hands it over, as text for pydantic to parse (an unquoted
+    `2025-03-01T23:59:00+01:00` arrives as a datetime). A date alone is not a deadline (which
+    minute of which timezone?), nor is a number (pydantic would take it for a Unix time)."""
+    day = value if isinstance(value, date) and not isinstance(value, datetime) else None
+    if isinstance(value, str) and len(value) == 10:
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            pass
+    if day is not None:
+        raise ValueError(f"a date alone has no time or timezone; write e.g. {day.isoformat()}T23:59:00+01:00 "
+                         "(Z for UTC)")
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, str):
+        return value
+    raise ValueError(f"{DEADLINE_FORM} (got {value!r})")
+
+
+Deadline = Annotated[AwareDatetime, BeforeValidator(_deadline_text)]
+"""An ISO 8601 date and time with its offset from UTC."""
+
+
 class Course(Strict):
     """The course file: `course.yaml`."""
 
@@ -582,6 +614,13 @@ class Course(Strict):
     """Settings of the Gradescope results (`--format gradescope`)."""
     exercises: list[str] = Field(min_length=1)
     """Exercise ids in course order; each has `exercises/<id>.yaml` and `solutions/<id>.py`."""
+    deadline: Deadline | None = None
+    """When every exercise is due, as an ISO 8601 date and time with its timezone:
+    `2025-03-01T23:59:00+01:00` (`Z` for UTC). `grade batch` marks a submission handed in later
+    as late in its reports (no points are taken off); without a deadline nothing is ever late."""
+    deadlines: dict[str, Deadline] = {}
+    """Deadlines of single exercises, replacing `deadline` for them:
+    `{exercise3: 2025-03-08T23:59:00+01:00}`."""
 
     @field_validator("exercises")
     @classmethod
@@ -593,3 +632,15 @@ class Course(Strict):
             dup = next(x for x in ids if ids.count(x) > 1)
             raise ValueError(f"'{dup}' is listed twice")
         return ids
+
+    @model_validator(mode="after")
+    def _deadlines_listed(self) -> Course:
+        for ex_id in self.deadlines:
+            if ex_id not in self.exercises:
+                hint = did_you_mean(ex_id, self.exercises) or "; add it to exercises, or remove its deadline"
+                raise LocatedValueError(f"'{ex_id}' is not one of the course's exercises{hint}", "deadlines", ex_id)
+        return self
+
+    def deadline_of(self, ex_id: str) -> datetime | None:
+        """When `ex_id` is due: its own deadline, else the course's; None when it has none."""
+        return self.deadlines.get(ex_id, self.deadline)

@@ -13,7 +13,7 @@ import types
 import typing
 from typing import Any, Literal, get_args, get_origin
 
-from pydantic import BaseModel, Discriminator
+from pydantic import AwareDatetime, BaseModel, Discriminator
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
@@ -125,7 +125,8 @@ def type_text(annotation: Any) -> str:
         return f"mapping of name to {type_text(args[1])}" if args else "mapping"
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return f"[{_title(annotation)}](#{_anchor(annotation)})"
-    names = {int: "whole number", float: "number", str: "text", bool: "true/false"}
+    names = {int: "whole number", float: "number", str: "text", bool: "true/false",
+             AwareDatetime: "date and time with its timezone (ISO 8601)"}
     if annotation in names:
         return names[annotation]
     return str(annotation).replace("typing.", "")

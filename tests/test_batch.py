@@ -11,11 +11,12 @@ import socket
 import struct
 import tempfile
 import xml.etree.ElementTree as ET
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT, SCENARIOS, run_grade
+from conftest import ROOT, SCENARIOS, course_with_defaults, run_grade
 from test_formats import validate_gradescope, validate_junit
 
 from grader.batch import BatchStats, Submission, discover, grade_many, notebook_source
@@ -385,3 +386,79 @@ def test_a_grading_the_grader_could_not_finish_is_grader_error_exit_3_and_never_
         errors = [e for e in ET.fromstring(captured.out).iter("error")]
         assert {e.get("type") for e in errors} == {"grader_error"} and len(errors) == 2
     assert "graded 1 student(s), kept 1 unchanged" in captured.err
+
+
+LATE_FIELDS = {"submitted_at", "deadline", "late", "late_by_s"}
+
+
+def test_late_submissions_are_marked_in_every_report_and_never_lose_points(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A submission counts as handed in at its file's modification time. Past its exercise's
+    deadline (course.yaml: `deadline`, or `deadlines` for one exercise) the JSON report, summary.csv
+    and report.html say so and by how much, with the same points; --resume dates the kept
+    reports again when a deadline moves, without grading; without a deadline nothing is said."""
+    (tmp_path / "course").mkdir()
+    course = course_with_defaults(tmp_path / "course")
+    deadline = datetime(2025, 3, 1, 22, 59, tzinfo=timezone.utc)  # 23:59 in +01:00
+    with (course / "course.yaml").open("a", encoding="utf-8") as f:
+        f.write("deadline: 2025-03-01T23:59:00+01:00\ndeadlines:\n  exercise4: 2025-03-08T23:59:00+01:00\n")
+    subs = tmp_path / "subs"
+    handed_in = {"ann/exercise3.py": -3600.0,  # an hour early
+                 "ben/exercise3.py": 7500.4,  # 2 h 5 min late (to the second, in the student's favour)
+                 "ben/exercise4.py": 86400.0}  # a day after the course's deadline, before exercise4's own
+    for rel, offset in handed_in.items():
+        path = subs / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(SOLUTION4 if rel.endswith("4.py") else SOLUTION3)
+        os.utime(path, (deadline.timestamp() + offset,) * 2)
+    out = tmp_path / "grades"
+
+    def batch(*extra: str) -> str:
+        with pytest.raises(SystemExit) as exit_info:
+            main(["batch", str(subs), "--course", str(course), "--out", str(out), "--devices", "cpu", "-j", "2",
+                  "--resume", *extra])
+        captured = capsys.readouterr()
+        assert exit_info.value.code == 0, captured.err
+        return captured.out + captured.err
+
+    printed = batch()
+    assert "late (handed in after the deadline; no points taken off): 1 student\n  ben: exercise3:2h05m" in printed
+    ann = json.loads((out / "ann.json").read_text())
+    assert (ann["score"], ann["submitted_at"], ann["deadline"], ann["late"], ann["late_by_s"]) == \
+        (6.0, "2025-03-01T22:59:00+01:00", "2025-03-01T23:59:00+01:00", False, 0.0)
+    ben3, ben4 = json.loads((out / "ben.json").read_text())["exercises"]
+    assert (ben3["score"], ben3["submitted_at"], ben3["late"], ben3["late_by_s"]) == \
+        (6.0, "2025-03-02T02:04:00+01:00", True, 7500.0)
+    assert (ben4["score"], ben4["deadline"], ben4["late"], ben4["late_by_s"]) == \
+        (6.0, "2025-03-08T23:59:00+01:00", False, 0.0)
+    rows = {r["student"]: r for r in csv.DictReader((out / "summary.csv").open())}
+    assert {name: (r["score"], r["late"]) for name, r in rows.items()} == {"ann": ("6", ""),
+                                                                          "ben": ("12", "exercise3:2h05m")}
+    page = (out / "report.html").read_text()
+    assert re.search(r'data-card="late"><div class="v">1<', page)
+    late = re.search(r'<details class="attention" data-status="late".*?</details>', page)
+    assert late is not None and "Late submissions: 1" in late[0]
+    assert '<tr data-student="ben">' in late[0] and "ann" not in late[0] and ">2h05m<" in late[0]
+    assert re.search(r'id="student-ben" data-tags="[^"]*\blate\b', page)
+    assert not re.search(r'id="student-ann" data-tags="[^"]*\blate\b', page)
+    assert '<option value="late">' in page
+    with pytest.raises(SystemExit) as exit_info:  # rebuilt from the JSON files: the same page
+        main(["report", str(out), "--course", str(course)])
+    assert exit_info.value.code == 0
+    assert (out / "report.html").read_text() == page
+
+    # the deadline moves: nothing is graded again, the kept reports are dated again
+    text = (course / "course.yaml").read_text().replace("2025-03-01T23:59:00+01:00", "2025-03-02T03:00:00+01:00")
+    (course / "course.yaml").write_text(text)
+    assert "graded 0 student(s), kept 2 unchanged" in batch()
+    assert json.loads((out / "ben.json").read_text())["exercises"][0]["late_by_s"] == 0.0
+    assert csv.DictReader((out / "summary.csv").open()).fieldnames[-1] == "late"
+
+    # no deadline: no lateness anywhere, the reports as they were before deadlines existed
+    (course / "course.yaml").write_text(text[:text.index("deadline:")])
+    assert "graded 0 student(s), kept 2 unchanged" in batch()
+    assert not LATE_FIELDS & set(json.loads((out / "ann.json").read_text()))
+    assert not any(LATE_FIELDS & set(e) for e in json.loads((out / "ben.json").read_text())["exercises"])
+    assert csv.DictReader((out / "summary.csv").open()).fieldnames[-1] == "flags"
+    page = (out / "report.html").read_text()
+    assert "late" not in re.sub(r"<style>.*?</style>|<script>.*?</script>", "", page, flags=re.S)  # the page's code

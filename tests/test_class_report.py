@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from dataclasses import replace
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,7 @@ from grader.batch import load_reports
 from grader.classreport import class_report_html, failure_key, histogram_bins
 from grader.cli import main
 from grader.course import CourseDir
-from grader.results import ExerciseReport
+from grader.results import ExerciseReport, duration_text, exercises_of
 from grader.scan import Flag
 
 CASE = "on cpu, case 1 (x=tensor of shape (2, 2), float32): "
@@ -29,6 +31,7 @@ TWICE = ("[same result twice] {where}calling cube_grad a second time with the sa
          "(result: 4 of 4 values differ; max abs error {a}, max rel error 1; first at index (0, 0): expected {a}, "
          "got {b}); did gradients accumulate in .grad? Start from a fresh leaf tensor")
 EVIL = "<img src=x onerror=alert(1)>"
+DEADLINE = datetime(2025, 3, 1, 23, 59, tzinfo=timezone(timedelta(hours=1)))
 
 
 def task(name: str, points: float, status: str = "passed", feedback: str = "") -> dict[str, Any]:
@@ -93,8 +96,9 @@ def test_grade_report_rebuilds_the_class_files(tmp_path: Path, capsys: pytest.Ca
     assert len(list(junit)) == 7
     reports = load_reports(out)
     course = CourseDir(ROOT)
-    assert (out / "report.html").read_text(encoding="utf-8") == class_report_html(reports, course.exercise_ids,
-                                                                                  course.course.title)
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert page == class_report_html(reports, course.exercise_ids, course.course.title)
+    assert "late" not in rows["alice"] and 'data-card="late"' not in page  # no deadline: nothing about lateness
 
     (out / "notes.json").write_text("[1, 2]")
     capsys.readouterr()
@@ -109,6 +113,43 @@ def test_grade_report_rebuilds_the_class_files(tmp_path: Path, capsys: pytest.Ca
     assert "no such folder; pass the --out folder of a `grade batch` run" in capsys.readouterr().err
 
 
+def test_late_submissions_survive_grade_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`grade report OUT/` reads lateness back from the JSON files (the fields `grade batch` wrote):
+    summary.csv's `late` column and the page's tile, table, tag and "needs a look" have it."""
+    out = tmp_path / "grades"
+    write_class(out)
+    for name, handed_in in (("carol", "2025-03-03T01:00:00+01:00"), ("dave", "2025-03-01T12:00:00+01:00")):
+        data = json.loads((out / f"{name}.json").read_text(encoding="utf-8"))
+        late_by = max(0.0, (datetime.fromisoformat(handed_in) - DEADLINE).total_seconds())
+        data.update(submitted_at=handed_in, deadline=DEADLINE.isoformat(), late=late_by > 0, late_by_s=late_by)
+        (out / f"{name}.json").write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["report", str(out), "--course", str(ROOT)])
+    assert exit_info.value.code == 0, capsys.readouterr().err
+    reports = load_reports(out)
+    assert [(s, ex.late_by_s) for s, r in reports.items() for ex in exercises_of(r) if ex.late_by_s is not None] == \
+        [("carol", 90060.0), ("dave", 0.0)]
+    rows = {r["student"]: r["late"] for r in csv.DictReader((out / "summary.csv").open(encoding="utf-8"))}
+    assert rows == {"alice": "", "bob": "", "carol": "exercise3:1d01h", "dave": "", "erin": "", EVIL: ""}
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert re.search(r'data-card="late"><div class="v">1<', page)
+    assert re.findall(r'id="student-(\w+)" data-tags="[^"]*\blate\b', page) == ["carol"]
+    assert re.search(r'data-status="late" open><summary>Late submissions: 1</summary>.*?<tr data-student="carol">'
+                     r"<td>.*?</td><td>exercise3</td><td>2025-03-03 01:00:00\+01:00</td>"
+                     r'<td>2025-03-01 23:59:00\+01:00</td><td class="num late-by">1d01h</td></tr></tbody>', page)
+    (out / "dave.json").write_text((out / "dave.json").read_text().replace("+01:00", ""))  # no timezone
+    with pytest.raises(SystemExit) as exit_info:
+        main(["report", str(out), "--course", str(ROOT)])
+    assert exit_info.value.code == 2
+    assert "dave.json: not a report of grade batch (ValueError: submitted_at '2025-03-01T12:00:00' has no " \
+           "timezone)" in capsys.readouterr().err
+
+
+def test_durations_read_as_people_say_them() -> None:
+    assert [duration_text(s) for s in (0.2, 45, 60, 750, 7500, 86399, 90060, 40 * 86400)] == \
+        ["1s", "45s", "1m00s", "12m30s", "2h05m", "23h59m", "1d01h", "40d00h"]
+
+
 def test_the_class_report_in_a_browser(tmp_path: Path) -> None:
     chromium = chromium_or_skip()
     out = tmp_path / "grades"
@@ -117,6 +158,10 @@ def test_the_class_report_in_a_browser(tmp_path: Path) -> None:
     erin = reports["erin"]
     assert isinstance(erin, ExerciseReport)
     reports["erin"] = replace(erin, flags=(Flag("reads the grader", 7, "import grader.compare"),))
+    for name, late in (("carol", timedelta(hours=1)), ("dave", timedelta(0))):  # graded against a deadline
+        report = reports[name]
+        assert isinstance(report, ExerciseReport)
+        reports[name] = replace(report, submitted_at=DEADLINE + late, deadline=DEADLINE)
     page = tmp_path / "report.html"
     page.write_text(class_report_html(reports, CourseDir(ROOT).exercise_ids, "Deep learning 101"), encoding="utf-8")
 
@@ -126,7 +171,7 @@ def test_the_class_report_in_a_browser(tmp_path: Path) -> None:
         cards = js("Object.fromEntries([...document.querySelectorAll('.card')].map("
                    "c => [c.querySelector('.k').innerText, c.querySelector('.v').innerText]))")
         assert cards == {"students": "6", "mean": "3.5 / 12", "median": "3 / 12", "full marks": "1", "timeouts": "1",
-                         "errors": "1", "grader errors": "1", "missing": "5", "review flags": "1"}
+                         "errors": "1", "grader errors": "1", "missing": "5", "late": "1", "review flags": "1"}
         bars = js("[...document.querySelectorAll('svg.hist rect')].map(r => r.querySelector('title').textContent)")
         assert bars[0] == "0–9%: 2 students" and bars[2] == "20–29%: 3 students" and bars[10] == "100%: 1 students"
         rates = js("Object.fromEntries([...document.querySelectorAll('#exercises tr[data-task]')].map("
@@ -146,7 +191,7 @@ def test_the_class_report_in_a_browser(tmp_path: Path) -> None:
                        "d => [d.dataset.status, d.querySelector('summary').innerText]))")
         assert attention == {"timeout": "Timeouts: 1", "error": "Errors (the code raised or crashed): 1",
                              "grader_error": "Grader errors: 1", "missing": "Missing submissions: 5",
-                             "flags": "Review flags: 1"}
+                             "late": "Late submissions: 1", "flags": "Review flags: 1"}
         assert "reads the grader\t7\timport grader.compare" in js(
             "document.querySelector('details[data-status=flags]').innerText")
 
@@ -164,6 +209,17 @@ def test_the_class_report_in_a_browser(tmp_path: Path) -> None:
         assert js(names) == ["erin"]
         js("s.value = 'missing'; s.dispatchEvent(new Event('change'))")
         assert sorted(js(names)) == sorted(["bob", "carol", "dave", "erin", EVIL])
+        js("s.value = 'late'; s.dispatchEvent(new Event('change'))")
+        assert js(names) == ["carol"] and js("document.getElementById('shown').innerText") == "1 of 6 students shown"
+        assert js("document.querySelector('#student-carol td.num .st.late').innerText") == "late 1h00m"
+        js("document.querySelector('#student-carol button.who').click()")
+        assert "handed in 2025-03-02 00:59:00+01:00, deadline 2025-03-01 23:59:00+01:00: 1h00m late (no points " \
+               "taken off)" in js("document.querySelector('#student-carol tr.detail').innerText")
+        js("document.querySelector('#student-carol button.who').click()")
+        js("document.querySelector('#student-dave button.who').click()")
+        assert ", deadline 2025-03-01 23:59:00+01:00: on time" in js(
+            "document.querySelector('#student-dave tr.detail').innerText")
+        js("document.querySelector('#student-dave button.who').click()")
         js("s.value = 'all'; s.dispatchEvent(new Event('change'))")
 
         detail = "document.getElementById('student-bob').querySelector('tr.detail')"

@@ -10,10 +10,12 @@ from __future__ import annotations
 import copy
 import csv
 import json
+import os
 import re
 import shutil
 import subprocess
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +27,10 @@ from grader.course import CourseDir
 from grader.grading import GradeOptions, grade_source, reference_submission
 from grader.incell import decode_payload, run_task
 from grader.inert import for_html
-from grader.nbgrader_batch import batch_nbgrader
+from grader.nbgrader_batch import _handed_in, _timestamp, batch_nbgrader
 from grader.notebook_check import check_notebook, check_notebooks, run_cells, student_version
 from grader.notebook_render import render_nbgrader, render_notebook
-from tests.conftest import ROOT, run_grade, without_times
+from tests.conftest import ROOT, course_with_defaults, run_grade, without_times
 
 COURSE_ID = "pytorch-fundamentals"
 STUB = "    # YOUR CODE HERE\n    raise NotImplementedError()"
@@ -261,6 +263,19 @@ def _submit(folder: Path, student: str, bodies: dict[str, str], *, edit: Any = N
     nbformat.write(nb, target / "exercise3.ipynb")
 
 
+def test_a_notebook_is_handed_in_when_nbgrader_collected_it(tmp_path: Path) -> None:
+    """The trusted batch dates a submission by the timestamp.txt `nbgrader collect` wrote (UTC),
+    and by the notebook's file time where there is none or it cannot be read."""
+    notebook = tmp_path / "exercise3.ipynb"
+    notebook.write_text("{}")
+    os.utime(notebook, (1_700_000_000, 1_700_000_000))
+    assert _handed_in(_timestamp(tmp_path), notebook) == datetime.fromtimestamp(1_700_000_000, timezone.utc)
+    (tmp_path / "timestamp.txt").write_text("not a time")
+    assert _handed_in(_timestamp(tmp_path), notebook) == datetime.fromtimestamp(1_700_000_000, timezone.utc)
+    (tmp_path / "timestamp.txt").write_text("2026-11-20 10:00:00.000000 UTC")  # as nbgrader collect writes it
+    assert _handed_in(_timestamp(tmp_path), notebook) == datetime(2026, 11, 20, 10, tzinfo=timezone.utc)
+
+
 def _as_read(comment: str | None) -> str | None:
     """A gradebook comment as its feedback page shows it: Markdown and HTML escapes read."""
     import html
@@ -310,8 +325,13 @@ def test_plain_nbgrader_trusts_the_kernel_and_the_trusted_batch_does_not(course:
     error = _cell(folder / "autograded/bob/exercise3/exercise3.ipynb", "test_cube_grad").outputs[-1]
     assert (error.output_type, error.ename, error.evalue) == ("error", "CheckFailed", autograde_feedback)
 
-    # the trusted path: only the solution cells, graded in isolated children
-    assert batch_nbgrader(course, folder, "exercise3", GradeOptions(), 2, tmp_path / "reports") == 0
+    # the trusted path: only the solution cells, graded in isolated children; with a deadline an hour
+    # before nbgrader's timestamp.txt, each report says late by an hour
+    (tmp_path / "dated").mkdir()
+    dated = CourseDir.open(course_with_defaults(tmp_path / "dated"))
+    with dated.course_file.open("a", encoding="utf-8") as f:
+        f.write("deadline: 2026-11-20T09:00:00Z\n")
+    assert batch_nbgrader(dated, folder, "exercise3", GradeOptions(), 2, tmp_path / "reports") == 0
     trusted = _gradebook(folder, raw=True)
     assert {s: (g["test_cube_grad"], g["test_cube_second_grad"]) for s, g in trusted.items()} == \
         {"alice": (3.0, 3.0), "bob": (0.0, 3.0), "mallory": (0.0, 3.0)}
@@ -321,6 +341,7 @@ def test_plain_nbgrader_trusts_the_kernel_and_the_trusted_batch_does_not(course:
     assert trusted["alice"]["solution_cube_grad"] is None
     report = json.loads((tmp_path / "reports/mallory.json").read_text())
     assert (report["student"], report["score"], report["max_score"]) == ("mallory", 3.0, 6.0)
+    assert (report["submitted_at"], report["late"], report["late_by_s"]) == ("2026-11-20T10:00:00+00:00", True, 3600)
 
     # feedback and export read what the trusted path wrote
     nbgrader("generate_feedback", "exercise3", cwd=folder)

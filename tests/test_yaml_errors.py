@@ -166,6 +166,24 @@ CASES = [
            "course.yaml:4: defaults.timeout: must be a finite number", args=("hint", "exercise1")),
     Broken("timeout over an hour", E1, EXERCISE1.replace("    points: 3", "    points: 3\n    timeout: 7200"),
            "exercises/exercise1.yaml:9: tasks[0].timeout: must be <= 3600"),
+    Broken("deadline without a timezone", C, COURSE + "deadline: 2025-03-01 23:59:00\n",
+           "course.yaml:6: deadline: has no timezone; add its offset from UTC, e.g. 2025-03-01T23:59:00+01:00 "
+           "(Z for UTC) (got '2025-03-01T23:59:00')", args=("hint", "exercise1")),
+    Broken("deadline that is a date alone", C, COURSE + "deadlines:\n  exercise2: 2025-03-01\n",
+           "course.yaml:7: deadlines.exercise2: a date alone has no time or timezone; write e.g. "
+           "2025-03-01T23:59:00+01:00 (Z for UTC)", args=("list",)),
+    Broken("deadline that is not a date", C, COURSE + "deadline: next friday\n",
+           "course.yaml:6: deadline: must be a date and time with its timezone, e.g. 2025-03-01T23:59:00+01:00 "
+           "(Z for UTC) (got 'next friday')", args=("list",)),
+    Broken("deadline that is a number", C, COURSE + "deadline: 1740869940\n",
+           "course.yaml:6: deadline: must be a date and time with its timezone, e.g. 2025-03-01T23:59:00+01:00 "
+           "(Z for UTC) (got 1740869940)", args=("list",)),
+    Broken("deadline on a day that does not exist", C, COURSE + "deadline: 2025-02-30T23:59:00+01:00\n",
+           "course.yaml:6: invalid YAML: this date cannot be read (day is out of range for month)", args=("list",)),
+    Broken("deadline of an exercise not in the course", C,
+           COURSE + "deadlines:\n  exercise1: 2025-03-01T23:59:00Z\n  exercse2: 2025-03-01T23:59:00Z\n",
+           "course.yaml:8: deadlines.exercse2: 'exercse2' is not one of the course's exercises; "
+           "did you mean 'exercise2'?", args=("list",)),
     Broken("misspelt exercise on the command line", None, None,
            "error: no exercise 'exercse1' in course.yaml; did you mean 'exercise1'?", args=("exercse1",)),
 ]
