@@ -122,3 +122,32 @@ def test_flags_reach_the_json_report_and_summary_csv() -> None:
     rows = list(csv.DictReader(io.StringIO(summary_csv(CourseDir(ROOT), {"ann": report}))))
     assert rows[0]["flags"] == "exercise3:gc@1"
     assert rows[0]["score"] == "3"
+
+
+PROFILER_INDEX = """
+import sys, types
+import torch
+from torch._C import _autograd
+from grader.boundary import observe
+
+observe.index_profiler_controls()  # what the zygote does once warm
+late = types.ModuleType("torch._loaded_after_the_index")  # a module the child loads itself
+late.stop = _autograd._disable_profiler
+sys.modules[late.__name__] = late
+observe.take_profiler()  # what each child does
+print(late.stop is observe._refuse, torch.autograd.profiler._disable_profiler is observe._refuse,
+      _autograd._disable_profiler is observe._refuse)
+"""
+
+
+def test_the_profiler_controls_are_taken_from_modules_loaded_after_the_zygote_indexed_them() -> None:
+    """Each child removes the recording's controls from torch's namespaces where the zygote
+    found them, and from every module loaded since (it does not walk the rest again): a
+    student who reaches them through any torch module gets the refusal, and the recording
+    of `forbid_calls` goes on (tests/hostile/ex4_stop_recording.py)."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", PROFILER_INDEX], cwd=ROOT, capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.split() == ["True", "True", "True"]

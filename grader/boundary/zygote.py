@@ -160,7 +160,7 @@ def _serve(ctl: socket.socket, walls: _Walls, warm_s: float) -> None:
     exit is reported on the socket that started it, and a socket that closes takes its jobs
     with it.
     """
-    from grader.boundary import child, confine, jail
+    from grader.boundary import child, confine, jail, observe
 
     controls = [ctl]
     jobs: dict[int, _Job] = {}
@@ -181,6 +181,7 @@ def _serve(ctl: socket.socket, walls: _Walls, warm_s: float) -> None:
                 warm()
             except Exception:  # noqa: BLE001  (a warm-up that fails leaves the children to load it)
                 pass
+            observe.index_profiler_controls()  # the warm-up loaded modules: index them too
             continue
         for source in [c for c in controls if c in ready]:
             try:
@@ -284,7 +285,7 @@ def prewarm() -> None:
     sympy with torch's symbolic shapes, which the first op on meta imports (~0.6 s)."""
     import torch
 
-    from grader.boundary import child, wire
+    from grader.boundary import child, observe, wire
 
     wire.unpack(wire.pack({"t": torch.zeros(2), "d": torch.float32, "s": (1, "x")}))
     child.encode((torch.zeros(1), 1, "x"))
@@ -295,6 +296,7 @@ def prewarm() -> None:
         __import__("torch.fx.experimental.symbolic_shapes")
     except ImportError:
         pass
+    observe.index_profiler_controls()  # last: after everything the warm-up loaded
 
 
 def main(config: dict[str, Any]) -> NoReturn:
