@@ -577,3 +577,20 @@ def test_each_job_joins_a_cgroup_of_its_own_through_a_descriptor(mode: str, cour
     assert jobs and all((job / "cgroup.procs").read_text() == "0" for job in jobs)
     assert (jobs[0] / "memory.max").read_text() == str(2048 << 20) and (jobs[0] / "pids.max").read_text() == "64"
     assert (jobs[0] / "memory.swap.max").read_text() == "0" and (jobs[0] / "cgroup.kill").read_text() == "1"
+
+
+def test_the_peak_memory_of_jobs_released_before_their_exit_is_still_counted(course: CourseDir) -> None:
+    """A child that has sent all its results is released without waiting for its exit (its
+    namespaces tear down later); the zygote's report of its peak memory, which comes after,
+    still counts: an all-correct class said "per child not measured"."""
+    if sandbox.bwrap_path() is None:
+        pytest.skip("bubblewrap (bwrap) is not installed")
+    launcher = sandbox.SandboxLauncher()
+    try:
+        right = reference_submission(course, "exercise3")
+        for _ in range(2):  # the first job's exit is read while the second runs
+            report = grade_source(course, "exercise3", right, "exercise3.py", GradeOptions(devices=("cpu",)), launcher)
+            assert report.score == report.max_score
+        assert launcher.peak_child_rss_kb > 50 * 1024  # a child holds at least torch's pages it touched
+    finally:
+        launcher.close()

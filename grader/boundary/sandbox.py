@@ -487,12 +487,13 @@ class SandboxLauncher:
                 if message.get("isolation") in ("bwrap", "process", "none"):
                     self.kind = message["isolation"]
                 self._filter = str(message.get("system_call_filter") or "")
-            elif message.get("event") == "exit" and message.get("id") in self._live:
-                rss = message.get("maxrss_kb")
+            elif message.get("event") == "exit":
+                rss = message.get("maxrss_kb")  # also of a job released before its exit came
                 if type(rss) is int:
                     self.peak_child_rss_kb = max(self.peak_child_rss_kb, rss)
-                status = message.get("status")
-                self._exits[message["id"]] = status if type(status) is int else _exit_status_killed()
+                if message.get("id") in self._live:
+                    status = message.get("status")
+                    self._exits[message["id"]] = status if type(status) is int else _exit_status_killed()
         return False
 
     # ---------------------------------------------------------------- launcher interface
