@@ -7,7 +7,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -348,23 +348,21 @@ def print_batch_summary(course: CourseDir, reports: Mapping[str, Report], *, con
                       str(sum(any(t.status == "error" for t in ex.tasks) for ex in graded)),
                       str(sum(any(t.status == "timeout" for t in ex.tasks) for ex in graded)))
     con.print(table)
-    flagged = {student: flag_summary(report) for student, report in reports.items() if flag_summary(report)}
-    if flagged:
-        from rich.markup import escape
+    _student_notes(con, reports, flag_summary, "[bold yellow]worth a look[/] (code that reaches into the interpreter "
+                   "or the grader; no points changed)")
+    _student_notes(con, reports, late_summary,
+                   "[bold yellow]late[/] (handed in after the deadline; no points taken off)")
 
-        con.print(f"[bold yellow]worth a look[/] (code that reaches into the interpreter or the grader; "
-                  f"no points changed): {len(flagged)} student{'s' if len(flagged) != 1 else ''}")
-        for student, text in flagged.items():
+
+def _student_notes(con: Any, reports: Mapping[str, Report], note: Callable[[Report], str], header: str) -> None:
+    """Under the batch table: the students `note` says something of, with what it says."""
+    from rich.markup import escape
+
+    notes = {student: text for student, report in reports.items() if (text := note(report))}
+    if notes:
+        con.print(f"{header}: {len(notes)} student{'s' if len(notes) != 1 else ''}")
+        for student, text in notes.items():
             con.print(f"  {escape(visible(student))}: {escape(visible(text))}")
-    late = {student: late_summary(report) for student, report in reports.items() if late_summary(report)}
-    if late:
-        from rich.markup import escape
-
-        con.print(f"[bold yellow]late[/] (handed in after the deadline; no points taken off): {len(late)} "
-                  f"student{'s' if len(late) != 1 else ''}")
-        for student, text in late.items():
-            con.print(f"  {escape(visible(student))}: {escape(text)}")
-
 
 RENDERERS = {"json": to_json, "junit": to_junit, "gradescope": to_gradescope, "classroom": to_classroom}
 
