@@ -124,30 +124,30 @@ def test_flags_reach_the_json_report_and_summary_csv() -> None:
     assert rows[0]["score"] == "3"
 
 
-PROFILER_INDEX = """
-import sys, types
+PROFILER_TAKEN = """
+import types
 import torch
 from torch._C import _autograd
 from grader.boundary import observe
 
-observe.index_profiler_controls()  # what the zygote does once warm
-late = types.ModuleType("torch._loaded_after_the_index")  # a module the child loads itself
-late.stop = _autograd._disable_profiler
-sys.modules[late.__name__] = late
-observe.take_profiler()  # what each child does
+control = observe.take_profiler()  # what the zygote does once warm, before it forks
+late = types.ModuleType("torch._loaded_later")  # a torch module imported afterwards
+exec("from torch._C._autograd import _disable_profiler as stop", late.__dict__)
+control.start()
+torch.ones(2) + 1
 print(late.stop is observe._refuse, torch.autograd.profiler._disable_profiler is observe._refuse,
-      _autograd._disable_profiler is observe._refuse)
+      _autograd._enable_record_function is observe._refuse, "aten::add" in (control.stop() or set()))
 """
 
 
-def test_the_profiler_controls_are_taken_from_modules_loaded_after_the_zygote_indexed_them() -> None:
-    """Each child removes the recording's controls from torch's namespaces where the zygote
-    found them, and from every module loaded since (it does not walk the rest again): a
-    student who reaches them through any torch module gets the refusal, and the recording
-    of `forbid_calls` goes on (tests/hostile/ex4_stop_recording.py)."""
+def test_the_profiler_controls_are_the_harness_alone() -> None:
+    """The zygote takes the recording's controls out of every torch namespace before it forks
+    (each child inherits that, and the zygote's bound copy): torch's modules, its C module, and
+    so every module imported later hold the refusal, while the harness's copy still records
+    (tests/hostile/ex4_stop_recording.py tries them from graded code)."""
     import subprocess
     import sys
 
-    out = subprocess.run([sys.executable, "-c", PROFILER_INDEX], cwd=ROOT, capture_output=True, text=True,
+    out = subprocess.run([sys.executable, "-c", PROFILER_TAKEN], cwd=ROOT, capture_output=True, text=True,
                          check=True)
-    assert out.stdout.split() == ["True", "True", "True"]
+    assert out.stdout.split() == ["True", "True", "True", "True"]

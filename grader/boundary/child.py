@@ -286,9 +286,10 @@ class Guards:
         self.run_backward = evidence.real_run_backward
 
     @classmethod
-    def for_child(cls) -> Guards:
-        """In the child: the profiler's controls are taken out of torch's reach."""
-        return cls(take_profiler(), AutogradEvidence())
+    def for_child(cls, profiler: ProfilerControl | None = None) -> Guards:
+        """In the child: the profiler's controls out of torch's reach (taken by the zygote
+        before it forked, or here)."""
+        return cls(profiler or take_profiler(), AutogradEvidence())
 
     @classmethod
     def local(cls) -> Guards:
@@ -619,7 +620,7 @@ def prewarm_idle() -> None:
     torch.func.grad(lambda t: (t * t).sum())(torch.ones(1))
 
 
-def main(job: dict[str, Any], result_fd: int) -> NoReturn:
+def main(job: dict[str, Any], result_fd: int, profiler: ProfilerControl | None = None) -> NoReturn:
     """Entry point in the child: never returns, never runs atexit handlers."""
     channel = _Channel(result_fd, _str(job.pop("seal", "")))  # the seal lives in this frame only
     filename = job["filename"]
@@ -630,7 +631,7 @@ def main(job: dict[str, Any], result_fd: int) -> NoReturn:
         import linecache
 
         # from here on the harness's state lives in this frame only (shield.py)
-        guards = Guards.for_child()
+        guards = Guards.for_child(profiler)
         shield.install((guards.evidence.generator,))
         shield.hide_modules()
         shield.quiet_signals()

@@ -338,8 +338,9 @@ def _relay(pid: int) -> NoReturn:
     os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 70)
 
 
-def run_child(job: dict[str, Any], res_w: int, home: str) -> NoReturn:
-    """Last steps in a confined child: a minimal environment, then the harness."""
+def run_child(job: dict[str, Any], res_w: int, home: str, profiler: Any = None) -> NoReturn:
+    """Last steps in a confined child: a minimal environment, then the harness (with the
+    profiler's controls the zygote took, see `observe.take_profiler`)."""
     try:
         os.chdir(home)
     except OSError:
@@ -357,7 +358,7 @@ def run_child(job: dict[str, Any], res_w: int, home: str) -> NoReturn:
         pass
     from grader.boundary import child
 
-    child.main(job, res_w)
+    child.main(job, res_w, profiler)
 
 
 # ------------------------------------------------------------------ process mode

@@ -76,52 +76,27 @@ class ProfilerControl:
             return None
 
 
-_INDEX: dict[str, Any] = {"modules": {}, "places": ()}
-"""Where the zygote found the profiler's controls bound (see `index_profiler_controls`)."""
-
-
-def _originals() -> set[int]:
-    from torch._C import _autograd as autograd
-
-    return {id(getattr(autograd, name)) for name in _PROFILER_CONTROLS if hasattr(autograd, name)}
-
-
-def _places(modules: list[tuple[str, Any]], originals: set[int]) -> list[tuple[dict[str, Any], str]]:
-    """Every (namespace, name) of these torch modules that holds one of the controls."""
-    found = []
-    for name, module in modules:
-        if module is None or not (name == "torch" or name.startswith("torch.")):
-            continue
-        namespace = getattr(module, "__dict__", {})
-        found += [(namespace, attr) for attr, value in list(namespace.items()) if id(value) in originals]
-    return found
-
-
-def index_profiler_controls() -> None:
-    """In the zygote, once warm (and again after each later warm-up): which torch modules
-    are loaded and where they bind the profiler's controls. Each child then replaces those
-    places and walks only the modules loaded since, instead of every torch module (~35 ms
-    a job). A module that was replaced in `sys.modules` since counts as new."""
-    import torch.autograd.profiler  # noqa: F401 - loaded before the index, as take_profiler does
-    import torch.profiler  # noqa: F401
-
-    modules = list(sys.modules.items())
-    _INDEX["places"] = tuple(_places(modules, _originals()))
-    _INDEX["modules"] = {name: id(module) for name, module in modules}
-
-
 def take_profiler() -> ProfilerControl:
-    """Bind the controls, then remove them from every loaded torch namespace."""
+    """Bind the controls, then remove them from every loaded torch namespace (torch's C
+    module `torch._C._autograd` included, so that a module imported later copies the
+    refusal). The zygote does this once, before it forks any child: each child inherits the
+    namespaces without the controls and the zygote's bound copy (passed down the job's own
+    stack, `zygote._job_child` to `child.main`), instead of walking every torch module
+    again (about 35 ms a job, most of it copying the pages that walk touches)."""
     import torch.autograd.profiler  # noqa: F401 - loaded now, while the names still exist
     import torch.profiler  # noqa: F401
 
     control = ProfilerControl()
-    originals = _originals()
-    indexed = _INDEX["modules"]
-    unindexed = [(name, module) for name, module in list(sys.modules.items()) if indexed.get(name) != id(module)]
-    for namespace, attr in (*_INDEX["places"], *_places(unindexed, originals)):
-        if id(namespace.get(attr)) in originals:
-            namespace[attr] = _refuse
+    from torch._C import _autograd as autograd
+
+    originals = {id(getattr(autograd, name)) for name in _PROFILER_CONTROLS if hasattr(autograd, name)}
+    for name, module in list(sys.modules.items()):
+        if module is None or not (name == "torch" or name.startswith("torch.")):
+            continue
+        namespace = getattr(module, "__dict__", {})
+        for attr, value in list(namespace.items()):
+            if id(value) in originals:
+                namespace[attr] = _refuse
     return control
 
 

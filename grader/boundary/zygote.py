@@ -67,7 +67,7 @@ class _Job:
 
 
 def _job_child(controls: list[socket.socket], fds: list[int], limits_data: dict[str, Any], walls: _Walls,
-               uid: int | None, workdir: str | None) -> NoReturn:
+               uid: int | None, workdir: str | None, profiler: Any) -> NoReturn:
     from grader.boundary import confine, jail, wire
 
     try:
@@ -106,7 +106,7 @@ def _job_child(controls: list[socket.socket], fds: list[int], limits_data: dict[
         seccomp = walls.seccomp.get(not confined.ipc_namespace)
         if seccomp is not None:
             seccomp.load()
-        jail.run_child(job, res_w, confined.home)
+        jail.run_child(job, res_w, confined.home, profiler)
     finally:
         os._exit(70)
 
@@ -152,7 +152,7 @@ def _clean_up(job: _Job) -> None:
         shutil.rmtree(job.workdir, ignore_errors=True)
 
 
-def _serve(ctl: socket.socket, walls: _Walls, warm_s: float) -> None:
+def _serve(ctl: socket.socket, walls: _Walls, warm_s: float, profiler: Any) -> None:
     """Serve jobs until the grader that started the zygote hangs up.
 
     `ctl` belongs to that grader; an `attach` message brings another control socket (a batch
@@ -160,7 +160,7 @@ def _serve(ctl: socket.socket, walls: _Walls, warm_s: float) -> None:
     exit is reported on the socket that started it, and a socket that closes takes its jobs
     with it.
     """
-    from grader.boundary import child, confine, jail, observe
+    from grader.boundary import child, confine, jail
 
     controls = [ctl]
     jobs: dict[int, _Job] = {}
@@ -181,7 +181,6 @@ def _serve(ctl: socket.socket, walls: _Walls, warm_s: float) -> None:
                 warm()
             except Exception:  # noqa: BLE001  (a warm-up that fails leaves the children to load it)
                 pass
-            observe.index_profiler_controls()  # the warm-up loaded modules: index them too
             continue
         for source in [c for c in controls if c in ready]:
             try:
@@ -226,7 +225,7 @@ def _serve(ctl: socket.socket, walls: _Walls, warm_s: float) -> None:
                                    "error": f"fork: {exc}"})
                     continue
                 if pid == 0:
-                    _job_child(controls, fds, message.get("limits") or {}, walls, uid, workdir)
+                    _job_child(controls, fds, message.get("limits") or {}, walls, uid, workdir, profiler)
                 for fd in fds:
                     os.close(fd)
                 try:
@@ -285,7 +284,7 @@ def prewarm() -> None:
     sympy with torch's symbolic shapes, which the first op on meta imports (~0.6 s)."""
     import torch
 
-    from grader.boundary import child, observe, wire
+    from grader.boundary import child, wire
 
     wire.unpack(wire.pack({"t": torch.zeros(2), "d": torch.float32, "s": (1, "x")}))
     child.encode((torch.zeros(1), 1, "x"))
@@ -296,7 +295,6 @@ def prewarm() -> None:
         __import__("torch.fx.experimental.symbolic_shapes")
     except ImportError:
         pass
-    observe.index_profiler_controls()  # last: after everything the warm-up loaded
 
 
 def main(config: dict[str, Any]) -> NoReturn:
@@ -308,11 +306,12 @@ def main(config: dict[str, Any]) -> NoReturn:
     ctl = socket.socket(fileno=int(config["fd"]))
     import torch
 
-    from grader.boundary import confine, jail
+    from grader.boundary import confine, jail, observe
 
     prewarm()
     jail._python_paths()  # once here, not in every child
     torch.set_num_threads(1)
+    profiler = observe.take_profiler()  # after the warm-up, which records ops; before any child
     walls = _Walls(str(config.get("isolation") or "bwrap"), bool(config.get("root")), int(config["uid_seed"]))
     if walls.process_mode:
         os.chdir("/")
@@ -336,7 +335,7 @@ def main(config: dict[str, Any]) -> NoReturn:
     _send(ctl, {"event": "ready", "warm_s": warm_s, "isolation": walls.isolation,
                 "system_call_filter": walls.filter_note})
     try:
-        _serve(ctl, walls, warm_s)
+        _serve(ctl, walls, warm_s, profiler)
     finally:
         os._exit(0)
 
