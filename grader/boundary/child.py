@@ -30,7 +30,7 @@ from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from grader.boundary import shield, wire
-from grader.boundary.observe import AutogradEvidence, ProfilerControl, take_profiler, tensor_key
+from grader.boundary.observe import AutogradEvidence, ProfilerControl, tensor_key
 
 MAGIC = b"GRD2"
 HEADER = struct.Struct("<4sI")
@@ -286,10 +286,11 @@ class Guards:
         self.run_backward = evidence.real_run_backward
 
     @classmethod
-    def for_child(cls, profiler: ProfilerControl | None = None) -> Guards:
-        """In the child: the profiler's controls out of torch's reach (taken by the zygote
-        before it forked, or here)."""
-        return cls(profiler or take_profiler(), AutogradEvidence())
+    def for_child(cls, profiler: ProfilerControl) -> Guards:
+        """In the child: the profiler's controls, which the zygote took out of torch's reach
+        before it forked (`observe.take_profiler`; taking them again here would bind the
+        refusals it left in their place)."""
+        return cls(profiler, AutogradEvidence())
 
     @classmethod
     def local(cls) -> Guards:
@@ -620,7 +621,7 @@ def prewarm_idle() -> None:
     torch.func.grad(lambda t: (t * t).sum())(torch.ones(1))
 
 
-def main(job: dict[str, Any], result_fd: int, profiler: ProfilerControl | None = None) -> NoReturn:
+def main(job: dict[str, Any], result_fd: int, profiler: ProfilerControl) -> NoReturn:
     """Entry point in the child: never returns, never runs atexit handlers."""
     channel = _Channel(result_fd, _str(job.pop("seal", "")))  # the seal lives in this frame only
     filename = job["filename"]

@@ -338,7 +338,7 @@ def _relay(pid: int) -> NoReturn:
     os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 70)
 
 
-def run_child(job: dict[str, Any], res_w: int, home: str, profiler: Any = None) -> NoReturn:
+def run_child(job: dict[str, Any], res_w: int, home: str, profiler: Any) -> NoReturn:
     """Last steps in a confined child: a minimal environment, then the harness (with the
     profiler's controls the zygote took, see `observe.take_profiler`)."""
     try:

@@ -91,6 +91,15 @@ class _Capture:
             self.data += chunk[:room]
         self.dropped += max(0, len(chunk) - max(room, 0))
 
+    def mark(self) -> tuple[int, int]:
+        """Where the capture stands, for `rewind`."""
+        return len(self.data), self.dropped
+
+    def rewind(self, mark: tuple[int, int]) -> None:
+        """Forget what came after `mark` (a job run again prints it again)."""
+        del self.data[mark[0]:]
+        self.dropped = mark[1]
+
     def text(self) -> str:
         text = self.data.decode("utf-8", errors="replace")
         if self.dropped:
@@ -192,7 +201,7 @@ def run(job: dict[str, Any], limits: Limits, launcher: Any = None,
                 runs[i] = TaskRun("timeout", None, OUT_OF_TIME)
             break
         first = next_task
-        attempt_started, printed = time.monotonic(), (len(capture.data), capture.dropped)
+        attempt_started, printed = time.monotonic(), capture.mark()
         next_task, parent_s = _run_child({**job, "start_task": first}, limits, launcher, runs, capture, on_event,
                                          while_waiting, deadline, budget)
         deadline += parent_s + 1.0  # the parent's own work does not count; a second for each restart
@@ -201,8 +210,7 @@ def run(job: dict[str, Any], limits: Limits, launcher: Any = None,
         if lost is not None and not retried:  # once, on a fresh sandbox; a second loss is a grader_error
             retried = True
             deadline += time.monotonic() - attempt_started
-            del capture.data[printed[0]:]
-            capture.dropped = printed[1]
+            capture.rewind(printed)
             runs[lost:] = [TaskRun() for _ in range(lost, n)]
             next_task = lost
             continue

@@ -168,17 +168,16 @@ def _serve(ctl: socket.socket, walls: _Walls, warm_s: float, profiler: Any) -> N
     ready_message = {"event": "ready", "warm_s": warm_s, "isolation": walls.isolation,
                      "system_call_filter": walls.filter_note}
 
-    later = [child.prewarm_idle]  # once a job has been served and nothing is running
+    warmed = False  # child.prewarm_idle: once a job has been served and nothing is running
     while True:
         waitable: list[Any] = [j.pidfd for j in jobs.values() if j.pidfd is not None]
-        timeout = None if len(waitable) == len(jobs) else 0.02
-        if later and serial and not jobs:
-            timeout = IDLE_WARM_S
+        may_warm = not warmed and serial > 0 and not jobs
+        timeout = IDLE_WARM_S if may_warm else None if len(waitable) == len(jobs) else 0.02
         ready = select.select([*controls, *waitable], [], [], timeout)[0]
-        if not ready and later and serial and not jobs:
-            warm = later.pop(0)
+        if may_warm and not ready:
+            warmed = True
             try:
-                warm()
+                child.prewarm_idle()
             except Exception:  # noqa: BLE001  (a warm-up that fails leaves the children to load it)
                 pass
             continue
