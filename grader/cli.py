@@ -231,6 +231,30 @@ class ExerciseCommand(click.Command):
             formatter.write_usage(ctx.command_path, "[OPTIONS]")
 
 
+def _torch_version() -> str | None:
+    """torch's own `torch.__version__`, build tag included (`2.14.1+cu130`, `2.13.0+cpu`: which
+    devices it can use), read from its `version.py` without importing torch; the package
+    metadata lacks the tag for wheels from PyPI."""
+    import ast
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec("torch")
+        folder = spec.submodule_search_locations[0] if spec and spec.submodule_search_locations else None
+        if folder is None:
+            return None
+        with open(Path(folder) / "version.py", encoding="utf-8") as f:
+            tree = ast.parse(f.read())
+    except (OSError, ValueError, SyntaxError, ImportError):
+        return None
+    for node in tree.body:
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value, ast.Constant) \
+                and any(isinstance(t, ast.Name) and t.id == "__version__"
+                        for t in (node.targets if isinstance(node, ast.Assign) else [node.target])):
+            return str(node.value.value)
+    return None
+
+
 def _print_versions(ctx: click.Context, param: click.Parameter, value: bool) -> None:
     """`grade --version`: the grader's, torch's and Python's versions, read from the installed
     packages' metadata (importing torch would take seconds)."""
@@ -245,7 +269,7 @@ def _print_versions(ctx: click.Context, param: click.Parameter, value: bool) -> 
         except PackageNotFoundError:
             return "not installed"
 
-    click.echo(f"grade (course-grader) {installed('course-grader')}\ntorch {installed('torch')}\n"
+    click.echo(f"grade (course-grader) {installed('course-grader')}\ntorch {_torch_version() or installed('torch')}\n"
                f"Python {platform.python_version()} ({platform.python_implementation()}, {sys.executable})")
     ctx.exit()
 
