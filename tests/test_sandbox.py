@@ -426,6 +426,79 @@ def test_batch_workers_share_one_zygote_and_each_keeps_its_own_jobs(course: Cour
             launcher.close()
 
 
+def _huge_pages_possible() -> str | None:
+    """Why a zygote cannot back its heap with huge pages here (None: it can)."""
+    try:
+        mode = Path("/sys/kernel/mm/transparent_hugepage/enabled").read_text()
+    except OSError:
+        return "no transparent huge pages on this machine"
+    if "[never]" in mode:
+        return "transparent huge pages are off on this machine ([never])"
+    major, minor = (int(v) for v in os.uname().release.split(".")[:2])
+    if (major, minor) < (6, 1):
+        return f"MADV_COLLAPSE needs Linux 6.1 (this is {os.uname().release})"
+    return None
+
+
+def _anon_huge_kb(pid: int) -> int:
+    try:
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return 0
+    return next((int(line.split()[1]) for line in text.splitlines() if line.startswith("AnonHugePages:")), 0)
+
+
+@pytest.mark.parametrize("mode", ["bwrap", "process"])
+def test_a_batch_zygote_forks_from_huge_pages_and_its_jobs_grade_the_same(mode: str, course: CourseDir) -> None:
+    """When a batch's first worker attaches, the zygote backs its heap with huge pages (a fork
+    then copies a 512th of the page tables: about 10 ms less a job). Copy-on-write must still
+    hold: every job starts from the zygote's memory, whatever the job before wrote into it."""
+    why = _huge_pages_possible()
+    if why:
+        pytest.skip(why)
+    if mode == "bwrap" and sandbox.bwrap_path() is None:
+        pytest.skip("bubblewrap (bwrap) is not installed: the sandbox cannot be tested here")
+    owner = sandbox.SandboxLauncher() if mode == "bwrap" else sandbox.ForkLauncher()
+    if owner.ready() != mode:
+        pytest.skip(f"the {mode} sandbox does not start here: {owner.fallback_reason}")
+    worker = sandbox.SandboxLauncher.attached(owner.attach())
+    opts = GradeOptions(devices=("cpu",), timeout=30.0)
+    # each job rebinds torch's functions in its own copy of the zygote's memory
+    spoiler = "import torch\ntorch.Tensor.backward = lambda *a, **k: None\ntorch.autograd.grad = None\n" \
+        "def cube_grad(x):\n    return 3 * x * x\n"
+    try:
+        assert worker.ready() == mode
+        huge = max((_anon_huge_kb(pid) for pid in owner.helper_pids()), default=0)
+        assert huge >= 32 << 10, f"the zygote has {huge} KiB of huge pages after a batch attached"
+        right = reference_submission(course, "exercise3")
+        for _ in range(3):
+            spoiled = grade_source(course, "exercise3", spoiler, "exercise3.py", opts, worker)
+            report = grade_source(course, "exercise3", right, "exercise3.py", opts, worker)
+            assert spoiled.score < spoiled.max_score
+            assert report.score == report.max_score, report.tasks
+    finally:
+        worker.close()
+        owner.close()
+
+
+HIDE_AFTER_IMPORT = """
+import sys
+from grader.boundary import shield
+shield.list_grader_modules()
+import grader.answers  # imported after the zygote listed the grader's modules
+shield.hide_modules()
+print(sorted(n for n in sys.modules if n.split(".")[0] == "grader"))
+"""
+
+
+def test_the_grader_modules_are_hidden_even_when_one_came_after_the_zygote_listed_them() -> None:
+    """A child hides the grader's modules with the list its zygote made before forking; a
+    module imported since then is found all the same (nothing of the grader stays reachable)."""
+    out = subprocess.run([sys.executable, "-c", HIDE_AFTER_IMPORT], capture_output=True, text=True, check=True,
+                         cwd=ROOT).stdout
+    assert out.strip() == "[]"
+
+
 MEMORY_HELPERS = '''
 import os
 import time

@@ -627,6 +627,7 @@ def main(job: dict[str, Any], result_fd: int, profiler: ProfilerControl) -> NoRe
     filename = job["filename"]
     streams = (sys.stdout, sys.stderr)
     try:
+        shield.hide_modules()  # first: the zygote's list of them holds while nothing was imported
         _install_lazy_modules()
         _reset_globals()
         import linecache
@@ -634,7 +635,6 @@ def main(job: dict[str, Any], result_fd: int, profiler: ProfilerControl) -> NoRe
         # from here on the harness's state lives in this frame only (shield.py)
         guards = Guards.for_child(profiler)
         shield.install((guards.evidence.generator,))
-        shield.hide_modules()
         shield.quiet_signals()
         shield.collect_apart()
 

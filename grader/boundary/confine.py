@@ -80,6 +80,40 @@ def prctl(option: int, arg2: int = 0, arg3: int = 0) -> int:
     return _check(_lib().prctl(ctypes.c_int(option), ul(arg2), ul(arg3), ul(0), ul(0)), f"prctl({option})")
 
 
+_MADV_HUGEPAGE = 14
+_MADV_COLLAPSE = 25
+_HUGE_PAGE = 2 << 20
+
+
+def collapse_into_huge_pages() -> int:
+    """Back this process's private anonymous memory (Python's objects and torch's heap) with
+    transparent huge pages: a fork then copies one page-table entry per 2 MiB instead of 512,
+    and a child's exit frees as few. A child's first write to a shared huge page splits it and
+    copies 4 KiB, as before. Returns the bytes collapsed; 0 where the kernel cannot (before
+    Linux 6.1, or transparent huge pages set to `never`), which only costs speed."""
+    try:
+        with open("/proc/self/maps") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return 0
+    lib = _lib()
+    collapsed = 0
+    for line in lines:
+        fields = line.split()
+        if len(fields) < 5 or fields[1] != "rw-p" or (len(fields) > 5 and fields[5] != "[heap]"):
+            continue  # files' pages, the stack and guard pages stay as they are
+        start, end = (int(v, 16) for v in fields[0].split("-"))
+        start = -(-start // _HUGE_PAGE) * _HUGE_PAGE
+        end = end // _HUGE_PAGE * _HUGE_PAGE
+        if end <= start:
+            continue
+        address, size = ctypes.c_void_p(start), ctypes.c_size_t(end - start)
+        if lib.madvise(address, size, ctypes.c_int(_MADV_HUGEPAGE)) == 0 and \
+                lib.madvise(address, size, ctypes.c_int(_MADV_COLLAPSE)) == 0:
+            collapsed += end - start
+    return collapsed
+
+
 def set_subreaper() -> None:
     """Orphans of our children are re-parented to us, not to init."""
     prctl(PR_SET_CHILD_SUBREAPER, 1)

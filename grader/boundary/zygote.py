@@ -115,8 +115,9 @@ def _fork_job(walls: _Walls) -> tuple[int, bool]:
     """Fork a job's child: process 1 of a PID namespace of its own where the kernel allows it
     (process mode without CAP_SYS_ADMIN: a plain fork, whose processes are found by uid or
     session when the job ends)."""
-    from grader.boundary import confine
+    from grader.boundary import confine, shield
 
+    shield.list_grader_modules()  # for the child's `hide_modules`; a walk only when modules were added
     try:
         return confine.fork_into_new_pid_namespace(), True
     except OSError:
@@ -180,6 +181,7 @@ def _serve(ctl: socket.socket, walls: _Walls, warm_s: float, profiler: Any) -> N
                 child.prewarm_idle()
             except Exception:  # noqa: BLE001  (a warm-up that fails leaves the children to load it)
                 pass
+            confine.collapse_into_huge_pages()  # what the warm-up added too
             continue
         for source in [c for c in controls if c in ready]:
             try:
@@ -208,6 +210,8 @@ def _serve(ctl: socket.socket, walls: _Walls, warm_s: float, profiler: Any) -> N
             if op == "attach" and len(fds) == 1:
                 attached = socket.socket(fileno=fds[0])
                 controls.append(attached)
+                if len(controls) == 2:  # a batch's first worker: many jobs to come, forks made cheap first
+                    confine.collapse_into_huge_pages()
                 _send(attached, ready_message)
             elif op == "start" and len(fds) in (3, 4):
                 serial += 1
