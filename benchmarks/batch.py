@@ -1,6 +1,6 @@
 """`grade batch` on a generated class versus `nbgrader autograde` on some of it as notebooks.
 
-    python benchmarks/batch.py [--submissions 200] [--notebooks 10] [--jobs N] [--timeout 0.5] [--quick]
+    python benchmarks/batch.py [--submissions 200] [--right 200] [--notebooks 10] [--jobs N] [--timeout 0.5] [--quick]
 
 The class is exercise 3 (gradients of x³) submitted by generated students: right, wrong
 values, the analytic formula (a rule violation), crashing (error on import, os._exit,
@@ -10,7 +10,7 @@ runs, each worker's memory is sampled. Then a minimal nbgrader course is made in
 folder (one source notebook: the solution cell and an autograded test cell) and the first
 N students' code (right submissions: the class starts with ten) is autograded by nbgrader,
 one Jupyter kernel per notebook, and `grade batch` grades the class's right submissions
-alone too, for a like-for-like ratio. Prints seconds per submission for each and the
+alone too (as many as the class has students), for a like-for-like ratio. Prints seconds per submission for each and the
 ratios; asserts nothing about time (--quick is the CI smoke run: 20 submissions, 2 notebooks).
 """
 
@@ -178,6 +178,8 @@ def main() -> None:
     parser.add_argument("--notebooks", type=int, default=10)
     parser.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)))
     parser.add_argument("--timeout", type=float, default=0.5)
+    parser.add_argument("--right", type=int, default=0,
+                        help="right submissions for the like-for-like run (default: as many as --submissions)")
     parser.add_argument("--quick", action="store_true", help="CI smoke run: 20 submissions, 2 notebooks")
     args = parser.parse_args()
     if args.quick:
@@ -211,16 +213,18 @@ def main() -> None:
         print(f"  peak memory per worker: RSS {memory['rss'] / mib:.0f} MiB, PSS {memory['pss'] / mib:.0f} MiB, "
               f"unique {memory['uss'] / mib:.0f} MiB (sampled every 0.25 s)")
         print(f"  grade's own report: {line}")
-        # like for like: nbgrader below grades right submissions only, so time grade batch on those too
+        # like for like: nbgrader below grades right submissions only, so time grade batch on as many
+        # right submissions as the class has students
         right_subs, right_out = Path(tmp) / "right", Path(tmp) / "right-grades"
-        for student in sorted(right):
-            (right_subs / student).mkdir(parents=True)
-            (right_subs / student / "exercise3.py").write_text(KINDS["right"])
+        right_count = args.right or args.submissions
+        for i in range(right_count):
+            (right_subs / f"r{i:03d}").mkdir(parents=True)
+            (right_subs / f"r{i:03d}" / "exercise3.py").write_text(KINDS["right"])
         right_wall, right_err, _ = time_grade_batch(right_subs, right_out, args.jobs, args.timeout)
         _, right_grading, right_warmup = grade_report(right_err, right_wall)
-        right_e2e = right_wall / len(right)
-        right_steady = (right_grading - right_warmup) / len(right)
-        print(f"grade batch on the {len(right)} right submissions alone: end to end {right_wall:.1f} s = "
+        right_e2e = right_wall / right_count
+        right_steady = (right_grading - right_warmup) / right_count
+        print(f"grade batch on {right_count} right submissions: end to end {right_wall:.1f} s = "
               f"{right_e2e * 1000:.0f} ms per submission; after warm-up ({right_warmup:.1f} s) "
               f"{right_steady * 1000:.0f} ms per submission")
         reports = [json.loads((out / f"s{i:03d}.json").read_text()) for i in range(args.notebooks)]

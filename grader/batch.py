@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 from grader.course import CourseDir
 from grader.errors import UsageError
 from grader.inert import visible
+from grader.plots import Painter
 from grader.results import (
     GRADER_ERROR,
     CourseReport,
@@ -658,6 +659,7 @@ def run_batch(course: CourseDir, root: Path, out: Path, opts: Any, jobs: int, *,
                                                       for ex_id in batch_exercises])
         for_each_student([name], str, lambda name: write_atomic(out / f"{name}.json", to_json(reports[name])),
                          stats.problems, "writing the report")
+    painter = Painter() if todo else None  # loads matplotlib on the CPU time grading leaves idle
     try:
         for sub, report in grade_many(course, todo, opts, jobs, executor=executor, scheduler=scheduler,
                                       progress=progress, variants=variants, stats=stats):
@@ -680,7 +682,9 @@ def run_batch(course: CourseDir, root: Path, out: Path, opts: Any, jobs: int, *,
     finally:
         if reports:
             ordered = {s: reports[s] for s in sorted(reports)}
-            files = write_class_files(course, out, ordered, notices, stats.problems)
+            files = write_class_files(course, out, ordered, notices, stats.problems, painter)
+        if painter is not None:
+            painter.close()
     if resume and gradescope:
         for_each_student(resumed, str, lambda name: write_atomic(out / "gradescope" / f"{name}.json",
                                                                  render(reports[name], "gradescope", course)),
@@ -691,19 +695,25 @@ def run_batch(course: CourseDir, root: Path, out: Path, opts: Any, jobs: int, *,
 
 
 def write_class_files(course: CourseDir, out: Path, reports: dict[str, Report],
-                      notices: list[str] | None = None, problems: list[str] | None = None) -> list[Path]:
+                      notices: list[str] | None = None, problems: list[str] | None = None,
+                      painter: Painter | None = None) -> list[Path]:
     """summary.csv, junit.xml, scores.png (where matplotlib is installed; else a notice, and an
     older run's image is removed: it would no longer be this class) and report.html. Each file
-    on its own: one that cannot be made (listed in `problems`, else raised) never keeps the others out."""
+    on its own: one that cannot be made (listed in `problems`, else raised) never keeps the others out.
+    `painter` (plots.Painter, started before grading) draws scores.png while the others are written."""
     from grader.classreport import class_report_html
-    from grader.reports import NO_PLOTS, scores_png, summary_csv, to_junit_batch, write_atomic
+    from grader.plots import NO_PLOTS, draw, histograms
+    from grader.reports import summary_csv, to_junit_batch, write_atomic
 
+    plot = histograms(course, reports)
+    if painter is not None:
+        painter.send(plot)
     makers: dict[str, Callable[[], str | bytes | None]] = {
         "summary.csv": lambda: summary_csv(course, reports), "junit.xml": lambda: to_junit_batch(reports),
-        "scores.png": lambda: scores_png(course, reports),
+        "scores.png": lambda: painter.png(plot) if painter is not None else draw(plot),
         "report.html": lambda: class_report_html(reports, course.exercise_ids, course.course.title)}
     written = []
-    for name in CLASS_FILES:
+    for name in sorted(CLASS_FILES, key=lambda n: n == "scores.png"):  # the image last: drawn meanwhile
         try:
             data = makers[name]()
             if data is None:
@@ -718,7 +728,7 @@ def write_class_files(course: CourseDir, out: Path, reports: dict[str, Report],
             problems.append(f"{name}: could not be written: {type(exc).__name__}: {exc}")
             continue
         written.append(out / name)
-    return written
+    return sorted(written, key=lambda p: CLASS_FILES.index(p.name))
 
 
 def _read_report(path: Path) -> Report:

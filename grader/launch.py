@@ -17,6 +17,10 @@ GRADING = ("exercise", "all", "watch", "check", "batch")
 """The commands that run student code through the sandbox (`batch`'s workers share it)."""
 
 
+def _command(argv: list[str]) -> str | None:
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
 def grades(argv: list[str]) -> bool:
     """Whether these arguments run student code: a grading command, or an exercise name
     (`grade exercise3`); not --help or --version."""
@@ -25,7 +29,7 @@ def grades(argv: list[str]) -> bool:
     pairs = zip(argv, argv[1:], strict=False)
     if "--executor=dask" in argv or any(a == "--executor" and b == "dask" for a, b in pairs):
         return False  # a dask cluster's workers have sandboxes of their own
-    first = next((a for a in argv if not a.startswith("-")), None)
+    first = _command(argv)
     return first is not None and (first in GRADING or first not in COMMANDS)
 
 
@@ -39,7 +43,7 @@ def run() -> None:
         if grades(sys.argv[1:]):
             from grader import boundary
 
-            boundary.prestart()
+            boundary.prestart(many_jobs=_command(sys.argv[1:]) == "batch")
         from grader.cli import main
 
         main()

@@ -29,7 +29,7 @@ def to_json(report: Report) -> str:
     return json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n"
 
 
-def _points(x: float) -> str:
+def points_text(x: float) -> str:
     return f"{x:g}"
 
 
@@ -57,19 +57,19 @@ def print_table(report: Report, *, console: object | None = None, show_output: b
                     else escape(t.name))
             devs = " ".join(f"[{STATUS_STYLE.get(s, '')}]{d}{'' if s == 'passed' else '✘'}[/]"
                             for d, s in t.devices.items())
-            table.add_row(name, f"{_points(t.score)}/{_points(t.max_score)}",
+            table.add_row(name, f"{points_text(t.score)}/{points_text(t.max_score)}",
                           f"[{style}]{STATUS_MARK.get(t.status, '')} {t.status}[/]", devs, escape(t.feedback))
         con.print(table)
         if show_output and ex.output.strip():
             con.print(Panel(escape(ex.output.rstrip()), title="your code printed", title_align="left",
                             border_style="dim"))
-        con.print(f"[bold]{ex.exercise}: {_points(ex.score)}/{_points(ex.max_score)} points[/]"
+        con.print(f"[bold]{ex.exercise}: {points_text(ex.score)}/{points_text(ex.max_score)} points[/]"
                   + (" [green]full marks[/]" if ex.full_marks else ""))
         if ex.late and ex.submitted_at and ex.deadline:
             con.print(f"[yellow]late:[/] handed in {ex.submitted_at.isoformat()}, {duration_text(ex.late_by_s or 0)} "
                       f"after the deadline {ex.deadline.isoformat()} (no points taken off)")
     if len(exercises) > 1:
-        con.print(f"[bold]Total: {_points(report.score)}/{_points(report.max_score)} points[/]")
+        con.print(f"[bold]Total: {points_text(report.score)}/{points_text(report.max_score)} points[/]")
 
 
 def _umask() -> int:
@@ -111,7 +111,7 @@ def _junit_suite(ex: ExerciseReport, name: str, classname: str) -> ET.Element:
     suite = ET.Element("testsuite", name=name, tests=str(len(ex.tasks)), failures=str(failures),
                        errors=str(errors), skipped="0", time=f"{ex.seconds:.3f}")
     props = ET.SubElement(suite, "properties")
-    for key, value in (("score", _points(ex.score)), ("max_score", _points(ex.max_score)),
+    for key, value in (("score", points_text(ex.score)), ("max_score", points_text(ex.max_score)),
                        ("isolation", ex.isolation)):
         ET.SubElement(props, "property", name=f"{name}.{key}", value=value)
     for t in ex.tasks:
@@ -125,7 +125,7 @@ def _junit_suite(ex: ExerciseReport, name: str, classname: str) -> ET.Element:
             ET.SubElement(case, "failure", message=_xml_text(first[:500]), type="failed").text = _xml_text(t.feedback)
         elif t.status in ERROR_STATUSES:
             ET.SubElement(case, "error", message=_xml_text(first[:500]), type=t.status).text = _xml_text(t.feedback)
-        ET.SubElement(case, "system-out").text = f"{_points(t.score)}/{_points(t.max_score)} points"
+        ET.SubElement(case, "system-out").text = f"{points_text(t.score)}/{points_text(t.max_score)} points"
     if ex.output:
         ET.SubElement(suite, "system-out").text = _xml_text(ex.output)
     return suite
@@ -214,7 +214,7 @@ def to_gradescope(report: Report, *, hidden_visibility: str = "after_published")
     if len(printed) > GRADESCOPE_OUTPUT:
         printed = printed[:GRADESCOPE_OUTPUT] + \
             f"\n... [output truncated: {len(printed) - GRADESCOPE_OUTPUT} more characters] ..."
-    output = "\n".join(f"{ex.exercise}: {_points(ex.score)}/{_points(ex.max_score)} points" for ex in exercises)
+    output = "\n".join(f"{ex.exercise}: {points_text(ex.score)}/{points_text(ex.max_score)} points" for ex in exercises)
     if printed:
         output += f"\n\nyour code printed:\n{printed}"
     data = {"score": report.score, "execution_time": round(sum(ex.seconds for ex in exercises), 3),
@@ -250,7 +250,7 @@ _CLASSROOM_STATUS = {"passed": "pass", "failed": "fail"}
 
 # ---------------------------------------------------------------- a class (grade batch)
 
-def _exercise_order(reports: Mapping[str, Report], course_order: list[str]) -> list[str]:
+def exercise_order(reports: Mapping[str, Report], course_order: list[str]) -> list[str]:
     seen = {ex.exercise for r in reports.values() for ex in exercises_of(r)}
     return [e for e in course_order if e in seen] + sorted(seen - set(course_order))
 
@@ -265,7 +265,7 @@ def summary_csv(course: CourseDir, reports: Mapping[str, Report]) -> str:
     flags and, where the reports were graded against a deadline, what was late and by how much."""
     import csv
 
-    exercises = _exercise_order(reports, course.exercise_ids)
+    exercises = exercise_order(reports, course.exercise_ids)
     tasks = {e: [t.name for t in course.exercise(e).tasks] for e in exercises}
     header = ["student", "score", "max_score"]
     for e in exercises:
@@ -279,52 +279,16 @@ def summary_csv(course: CourseDir, reports: Mapping[str, Report]) -> str:
     writer.writerow(header)
     for student, report in reports.items():
         by_ex = {ex.exercise: ex for ex in exercises_of(report)}
-        row = [visible(student), _points(report.score), _points(report.max_score)]
+        row = [visible(student), points_text(report.score), points_text(report.max_score)]
         for e in exercises:
             ex = by_ex.get(e)
             scores = {t.name: t.score for t in ex.tasks} if ex else {}
-            row += [_points(ex.score) if ex else ""] + [_points(scores[t]) if t in scores else "" for t in tasks[e]]
+            row += [points_text(ex.score) if ex else ""]
+            row += [points_text(scores[t]) if t in scores else "" for t in tasks[e]]
         row.append(flag_summary(report))
         if dated:
             row.append(late_summary(report))
         writer.writerow(row)
-    return buf.getvalue()
-
-
-NO_PLOTS = "scores.png not written: matplotlib is not installed (pip install 'course-grader[plots]')"
-
-
-def scores_png(course: CourseDir, reports: Mapping[str, Report]) -> bytes | None:
-    """A histogram of the students' totals for each exercise (matplotlib, no display needed);
-    None where matplotlib, an optional dependency (importing it takes about a second), is missing."""
-    try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-    except ImportError:
-        return None
-
-    exercises = _exercise_order(reports, course.exercise_ids)
-    cols = min(3, max(1, len(exercises)))
-    rows = max(1, -(-len(exercises) // cols))
-    fig = Figure(figsize=(4.2 * cols, 3.2 * rows), layout="constrained")
-    FigureCanvasAgg(fig)
-    for i, e in enumerate(exercises):
-        ax = fig.add_subplot(rows, cols, i + 1)
-        graded = [ex for r in reports.values() for ex in exercises_of(r) if ex.exercise == e]
-        scores = [ex.score for ex in graded]
-        top = max((ex.max_score for ex in graded), default=1.0) or 1.0
-        step = max(top / 20, 0.5) if top > 20 else 1.0
-        edges = [k * step - step / 2 for k in range(int(top / step) + 2)]
-        ax.hist(scores, bins=edges, color="#4878a8", edgecolor="white")
-        mean = sum(scores) / len(scores) if scores else 0.0
-        ax.set_title(f"{e}: {len(scores)} submissions, mean {mean:.3g}/{_points(top)}", fontsize=9)
-        ax.set_xlabel("points")
-        ax.set_ylabel("students")
-        ax.set_xlim(-step / 2 - 0.25, top + step / 2 + 0.25)
-    if not exercises:
-        fig.add_subplot(1, 1, 1).set_title("no submissions")
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100)
     return buf.getvalue()
 
 
@@ -338,12 +302,12 @@ def print_batch_summary(course: CourseDir, reports: Mapping[str, Report], *, con
     for col, justify in (("exercise", "left"), ("submissions", "right"), ("mean", "right"), ("median", "right"),
                          ("full marks", "right"), ("errors", "right"), ("timeouts", "right")):
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
-    for e in _exercise_order(reports, course.exercise_ids):
+    for e in exercise_order(reports, course.exercise_ids):
         graded = [ex for r in reports.values() for ex in exercises_of(r) if ex.exercise == e]
         scores = sorted(ex.score for ex in graded)
         top = max((ex.max_score for ex in graded), default=0.0)
         median = (scores[(len(scores) - 1) // 2] + scores[len(scores) // 2]) / 2 if scores else 0.0
-        table.add_row(e, str(len(graded)), f"{sum(scores) / len(scores):.3g}/{_points(top)}" if scores else "-",
+        table.add_row(e, str(len(graded)), f"{sum(scores) / len(scores):.3g}/{points_text(top)}" if scores else "-",
                       f"{median:g}", str(sum(ex.full_marks for ex in graded)),
                       str(sum(any(t.status == "error" for t in ex.tasks) for ex in graded)),
                       str(sum(any(t.status == "timeout" for t in ex.tasks) for ex in graded)))

@@ -462,3 +462,22 @@ def test_late_submissions_are_marked_in_every_report_and_never_lose_points(
     assert csv.DictReader((out / "summary.csv").open()).fieldnames[-1] == "flags"
     page = (out / "report.html").read_text()
     assert "late" not in re.sub(r"<style>.*?</style>|<script>.*?</script>", "", page, flags=re.S)  # the page's code
+
+
+def test_the_painter_draws_what_the_batch_would_and_stands_in_when_it_is_gone() -> None:
+    """`grade batch` has scores.png drawn by a low-priority helper that loaded matplotlib while
+    the class was graded: the image is byte for byte the one drawn in-process, and a helper
+    that died (or never started) leaves the batch to draw it itself."""
+    from grader import plots
+
+    data = [{"exercise": "exercise3", "scores": [6.0, 3.0, 0.0, 6.0, 4.5], "top": 6.0},
+            {"exercise": "exercise4", "scores": [], "top": 6.0}]
+    here = plots.draw(data)
+    assert here is not None and here.startswith(b"\x89PNG\r\n\x1a\n")
+    painter = plots.Painter()
+    assert painter.png(data) == here
+    gone = plots.Painter()
+    assert gone._proc is not None
+    gone._proc.kill()
+    gone._proc.wait()
+    assert gone.png(data) == here

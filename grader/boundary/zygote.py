@@ -330,6 +330,8 @@ def main(config: dict[str, Any]) -> NoReturn:
             walls.seccomp[deny_ipc] = flt
         walls.filter_note = "on" if flt.available else flt.missing
     confine.set_dumpable(False)
+    if config.get("many_jobs"):
+        confine.collapse_into_huge_pages()  # a batch: cheaper forks from the first job on
     null = os.open(os.devnull, os.O_RDWR)
     for target in (0, 1, 2):
         os.dup2(null, target)
