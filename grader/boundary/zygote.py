@@ -181,7 +181,6 @@ def _serve(ctl: socket.socket, walls: _Walls, warm_s: float, profiler: Any) -> N
                 child.prewarm_idle()
             except Exception:  # noqa: BLE001  (a warm-up that fails leaves the children to load it)
                 pass
-            confine.collapse_into_huge_pages()  # what the warm-up added too
             continue
         for source in [c for c in controls if c in ready]:
             try:
