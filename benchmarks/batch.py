@@ -78,6 +78,8 @@ class MemorySampler(threading.Thread):
                 return
             for worker in workers:
                 try:
+                    if "grader.plots" in worker.cmdline():
+                        continue  # scores.png's helper, not a worker
                     info = worker.memory_full_info()
                 except psutil.Error:
                     continue
