@@ -17,6 +17,23 @@ GRADING = ("exercise", "all", "watch", "check", "batch")
 """The commands that run student code through the sandbox (`batch`'s workers share it)."""
 
 
+_BOOT = ("import json, runpy, sys; sys.path[:] = json.loads(sys.argv[1]); module = sys.argv[2]; "
+         "sys.argv[:] = [module, *sys.argv[3:]]; runpy.run_module(module, run_name='__main__', alter_sys=True)")
+
+
+def python_command(module: str, *args: str) -> list[str]:
+    """`python -m module args...` for a helper process of the grader, but with this process's
+    import path minus the current folder (`-I`): `-m` would put the folder `grade` runs in
+    first, where a student's `matplotlib.py` (a flat `grade batch .` of `<student>.py`
+    files) would be imported instead of the library, outside any sandbox."""
+    import json
+
+    here = os.path.realpath(os.getcwd())
+    package_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    path = [package_parent] + [p for p in sys.path if p and os.path.realpath(p) != here and p != package_parent]
+    return [sys.executable, "-I", "-c", _BOOT, json.dumps(path), module, *args]
+
+
 def _command(argv: list[str]) -> str | None:
     return next((a for a in argv if not a.startswith("-")), None)
 

@@ -18,6 +18,7 @@ import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from grader.launch import python_command
 from grader.results import Report, exercises_of
 
 if TYPE_CHECKING:
@@ -80,7 +81,7 @@ def scores_png(course: CourseDir, reports: Mapping[str, Report]) -> bytes | None
 
 
 class Painter:
-    """A `python -m grader.plots` started now, at the lowest CPU priority, which has
+    """A `python -m grader.plots` (`launch.python_command`) started now, at the lowest CPU priority, which has
     matplotlib loaded by the time `png` asks for the image. Plain data goes in (JSON), a PNG
     comes out; it never sees a submission or a report."""
 
@@ -88,7 +89,7 @@ class Painter:
         self._proc: subprocess.Popen[bytes] | None = None
         self._sent = False
         try:
-            self._proc = subprocess.Popen([sys.executable, "-m", "grader.plots"], stdin=subprocess.PIPE,
+            self._proc = subprocess.Popen(python_command("grader.plots"), stdin=subprocess.PIPE,
                                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         except OSError:
             self._proc = None

@@ -38,6 +38,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from grader.launch import python_command
+
 FRAME = struct.Struct("<I")
 MAX_MESSAGE = 256 << 20
 WORKER_START_S = 300.0
@@ -505,7 +507,7 @@ class _Server:
     def __init__(self) -> None:
         ours, theirs = socket.socketpair()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "grader.pool", str(theirs.fileno())], pass_fds=[theirs.fileno()],
+            python_command("grader.pool", str(theirs.fileno())), pass_fds=[theirs.fileno()],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         )
         theirs.close()

@@ -9,6 +9,8 @@ import os
 import re
 import socket
 import struct
+import subprocess
+import sys
 import tempfile
 import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
@@ -481,3 +483,33 @@ def test_the_painter_draws_what_the_batch_would_and_stands_in_when_it_is_gone() 
     gone._proc.kill()
     gone._proc.wait()
     assert gone.png(data) == here
+
+
+SHADOW = """
+from pathlib import Path
+Path({marker!r}).write_text("imported from the folder grade ran in")
+raise ImportError("a student's matplotlib.py")
+"""
+
+PAINT_FROM_HERE = """
+from grader import plots
+data = [{"exercise": "exercise3", "scores": [6.0, 0.0], "top": 6.0}]
+image = plots.Painter().png(data)
+assert image is not None and image == plots.draw(data), "the helper's image differs"
+print("ok")
+"""
+
+
+def test_a_students_module_in_the_folder_grade_runs_in_is_not_imported_by_its_helpers(tmp_path: Path) -> None:
+    """`grade batch .` in a folder of flat `<student>.py` files: a student called matplotlib
+    (or json, or runpy) must not have their file imported by the grader's helper processes
+    (scores.png's painter, dask's warm graders), which `python -m` would put first on the path."""
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    marker = tmp_path / "pwned"
+    for name in ("matplotlib", "json", "runpy", "grader"):
+        (folder / f"{name}.py").write_text(SHADOW.format(marker=str(marker)))
+    proc = subprocess.run([sys.executable, "-I", "-c", PAINT_FROM_HERE], cwd=folder, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr
+    assert not marker.exists()
