@@ -500,10 +500,10 @@ print("ok")
 """
 
 
-def test_a_students_module_in_the_folder_grade_runs_in_is_not_imported_by_its_helpers(tmp_path: Path) -> None:
+def test_a_students_module_in_the_folder_grade_runs_in_is_not_imported(tmp_path: Path) -> None:
     """`grade batch .` in a folder of flat `<student>.py` files: a student called matplotlib
-    (or json, or runpy) must not have their file imported by the grader's helper processes
-    (scores.png's painter, dask's warm graders), which `python -m` would put first on the path."""
+    (or json, or rich) must not have their file imported by the grader or its helper processes
+    (scores.png's painter, dask's warm graders), whose `python -m` puts that folder first on the path."""
     folder = tmp_path / "submissions"
     folder.mkdir()
     marker = tmp_path / "pwned"
@@ -512,4 +512,11 @@ def test_a_students_module_in_the_folder_grade_runs_in_is_not_imported_by_its_he
     proc = subprocess.run([sys.executable, "-I", "-c", PAINT_FROM_HERE], cwd=folder, capture_output=True, text=True,
                           timeout=120)
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr
+    assert not marker.exists()
+    # `python -m grader` itself, run in that folder (which -m puts first on the import path; a
+    # grader.py there would be what -m runs, which only the `grade` console script avoids)
+    (folder / "grader.py").unlink()
+    (folder / "rich.py").write_text(SHADOW.format(marker=str(marker)))
+    listed = run_grade("list", "--course", str(ROOT), cwd=folder)
+    assert listed.returncode == 0 and "exercise3" in listed.stdout, listed.stderr
     assert not marker.exists()
