@@ -7,11 +7,13 @@ import csv
 import json
 import os
 import re
+import signal
 import socket
 import struct
 import subprocess
 import sys
 import tempfile
+import time
 import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 from pathlib import Path
@@ -477,6 +479,16 @@ def test_the_painter_draws_what_the_batch_would_and_stands_in_when_it_is_gone() 
     here = plots.draw(data)
     assert here is not None and here.startswith(b"\x89PNG\r\n\x1a\n")
     painter = plots.Painter()
+    assert painter._proc is not None
+    ignored = 0
+    end = time.monotonic() + 60
+    while not ignored & (1 << (signal.SIGINT - 1)) and time.monotonic() < end:  # past Python's start
+        time.sleep(0.05)
+        status = Path(f"/proc/{painter._proc.pid}/status").read_text()
+        ignored = int(next(ln.split()[1] for ln in status.splitlines() if ln.startswith("SigIgn:")), 16)
+    painter._proc.send_signal(signal.SIGINT)  # Ctrl-C reaches the whole foreground group
+    time.sleep(0.3)
+    assert painter._proc.poll() is None, "the helper stopped on Ctrl-C"
     assert painter.png(data) == here
     gone = plots.Painter()
     assert gone._proc is not None
