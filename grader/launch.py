@@ -21,16 +21,25 @@ _BOOT = ("import json, runpy, sys; sys.path[:] = json.loads(sys.argv[1]); module
          "sys.argv[:] = [module, *sys.argv[3:]]; runpy.run_module(module, run_name='__main__', alter_sys=True)")
 
 
+_PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+"""Where the grader is imported from (site-packages, or a checkout)."""
+
+
+def untrusted_entry(entry: str) -> bool:
+    """Whether an import path entry is the folder `grade` runs in, unless the grader itself lives
+    there (a checkout): `python -m` puts that folder first, and in a flat `grade batch .` of
+    `<student>.py` files a student's `matplotlib.py` would be imported instead of the library,
+    outside any sandbox."""
+    here = os.path.realpath(os.getcwd())
+    return os.path.realpath(entry or ".") == here and os.path.realpath(_PACKAGE_PARENT) != here
+
+
 def python_command(module: str, *args: str) -> list[str]:
     """`python -m module args...` for a helper process of the grader, but with this process's
-    import path minus the current folder (`-I`): `-m` would put the folder `grade` runs in
-    first, where a student's `matplotlib.py` (a flat `grade batch .` of `<student>.py`
-    files) would be imported instead of the library, outside any sandbox."""
+    import path, the grader's own folder first and no `untrusted_entry` (`-I`)."""
     import json
 
-    here = os.path.realpath(os.getcwd())
-    package_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    path = [package_parent] + [p for p in sys.path if p and os.path.realpath(p) != here and p != package_parent]
+    path = [_PACKAGE_PARENT] + [p for p in sys.path if p and not untrusted_entry(p) and p != _PACKAGE_PARENT]
     return [sys.executable, "-I", "-c", _BOOT, json.dumps(path), module, *args]
 
 

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from grader.launch import python_command
-from grader.results import Report, exercises_of
+from grader.results import Report
 
 if TYPE_CHECKING:
     from grader.course import CourseDir
@@ -34,14 +34,11 @@ _NONE = b"-"
 def histograms(course: CourseDir, reports: Mapping[str, Report]) -> list[dict[str, Any]]:
     """What the image shows, as plain data: for each exercise (course order), its totals and
     the most points it gives."""
-    from grader.reports import exercise_order
+    from grader.reports import graded_by_exercise
 
-    data = []
-    for e in exercise_order(reports, course.exercise_ids):
-        graded = [ex for r in reports.values() for ex in exercises_of(r) if ex.exercise == e]
-        data.append({"exercise": e, "scores": [ex.score for ex in graded],
-                     "top": max((ex.max_score for ex in graded), default=1.0) or 1.0})
-    return data
+    return [{"exercise": e, "scores": [ex.score for ex in graded],
+             "top": max((ex.max_score for ex in graded), default=1.0) or 1.0}
+            for e, graded in graded_by_exercise(course, reports).items()]
 
 
 def draw(data: list[dict[str, Any]]) -> bytes | None:
@@ -76,14 +73,9 @@ def draw(data: list[dict[str, Any]]) -> bytes | None:
     return buf.getvalue()
 
 
-def scores_png(course: CourseDir, reports: Mapping[str, Report]) -> bytes | None:
-    """scores.png drawn in this process (None where matplotlib is missing)."""
-    return draw(histograms(course, reports))
-
-
 class Painter:
-    """A `python -m grader.plots` (`launch.python_command`) started now, at the lowest CPU priority, which has
-    matplotlib loaded by the time `png` asks for the image. Plain data goes in (JSON), a PNG
+    """A `python -m grader.plots` (`launch.python_command`) started now, at the lowest CPU
+    priority, which has matplotlib loaded by the time `png` asks for the image. Plain data goes in (JSON), a PNG
     comes out; it never sees a submission or a report."""
 
     def __init__(self) -> None:

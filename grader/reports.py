@@ -255,6 +255,12 @@ def exercise_order(reports: Mapping[str, Report], course_order: list[str]) -> li
     return [e for e in course_order if e in seen] + sorted(seen - set(course_order))
 
 
+def graded_by_exercise(course: CourseDir, reports: Mapping[str, Report]) -> dict[str, list[ExerciseReport]]:
+    """Each exercise the class handed in (course order first), with every student's report of it."""
+    return {e: [ex for r in reports.values() for ex in exercises_of(r) if ex.exercise == e]
+            for e in exercise_order(reports, course.exercise_ids)}
+
+
 def flag_summary(report: Report) -> str:
     """`exercise4:threads@12 exercise4:torch.jit@15`: where a student's files look like tampering."""
     return " ".join(f"{ex.exercise}:{f.rule}@{f.line}" for ex in exercises_of(report) for f in ex.flags)
@@ -302,8 +308,7 @@ def print_batch_summary(course: CourseDir, reports: Mapping[str, Report], *, con
     for col, justify in (("exercise", "left"), ("submissions", "right"), ("mean", "right"), ("median", "right"),
                          ("full marks", "right"), ("errors", "right"), ("timeouts", "right")):
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
-    for e in exercise_order(reports, course.exercise_ids):
-        graded = [ex for r in reports.values() for ex in exercises_of(r) if ex.exercise == e]
+    for e, graded in graded_by_exercise(course, reports).items():
         scores = sorted(ex.score for ex in graded)
         top = max((ex.max_score for ex in graded), default=0.0)
         median = (scores[(len(scores) - 1) // 2] + scores[len(scores) // 2]) / 2 if scores else 0.0
