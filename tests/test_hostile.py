@@ -16,6 +16,7 @@ as `key: value` lines, what the grader must report:
     timeout: 2                        seconds per task (default 3)
     cli: yes                          also graded by the real `grade` command
     absent: text                      no task's feedback (hidden cases' included) contains the text
+    silent: text                      the captured output does not contain the text
 
 Every submission is graded in-process in both isolation modes (the sandbox is
 skipped, with the reason, where bubblewrap is missing). Each grading must give a
@@ -64,6 +65,7 @@ class Case:
     timeout: float = 3.0
     cli: bool = False
     absent: list[str] = field(default_factory=list)
+    silent: list[str] = field(default_factory=list)
 
     @property
     def source(self) -> str:
@@ -76,7 +78,7 @@ def parse_case(path: Path) -> Case:
     assert doc, f"{path.name}: no module docstring"
     case = Case(path)
     for line in doc.group(1).splitlines():
-        m = re.fullmatch(r"(exercise|score|status|feedback|output|needs|timeout|cli|absent): (.+)", line.strip())
+        m = re.fullmatch(r"(exercise|score|status|feedback|output|needs|timeout|cli|absent|silent): (.+)", line.strip())
         if not m:
             continue
         key, value = m.groups()
@@ -99,6 +101,8 @@ def parse_case(path: Path) -> Case:
             case.cli = value == "yes"
         elif key == "absent":
             case.absent.append(value)
+        elif key == "silent":
+            case.silent.append(value)
     assert case.exercise, f"{path.name}: no 'exercise:' line in the docstring"
     return case
 
@@ -222,6 +226,8 @@ def check_report(data: dict[str, Any], case: Case) -> None:
         assert any(t.lower() in feedback for t in texts), (name, texts, tasks[name]["feedback"])
     for text in case.output:
         assert text in data["output"], (text, data["output"][-500:])
+    for text in case.silent:
+        assert text not in data["output"], (text, data["output"][-500:])
     for text in case.absent:
         for t in data["tasks"]:
             assert text not in t["feedback"] + (t.get("hidden") or {}).get("feedback", ""), (text, t)

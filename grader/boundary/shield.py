@@ -41,7 +41,8 @@ _REFUSED_IMPORTS = ("ctypes", "_ctypes", "cffi", "_cffi_backend", "grader")
 _FRAME_ATTRIBUTES = frozenset({"gi_frame", "gi_yieldfrom", "gi_code"})
 
 _TRAMPOLINE_SOURCE = """
-def trampoline(fn, args, kwargs, out, done):
+def trampoline(fn, args, kwargs, out, done, gone, ends):
+    ends.append(gone())
     try:
         out.append((True, fn(*args, **kwargs)))
     except BaseException as exc:
@@ -163,13 +164,21 @@ STACK_BYTES = 64 << 20
 LINGER_S = 0.2
 """How long the harness waits for the submission's threads to end after its call returned."""
 
+_type, _LockType = type, _thread.LockType
+_GONE = getattr(_thread, "_set_sentinel", lambda: None)
+"""Called first on the submission's thread: a lock that CPython releases once that thread's
+state is freed (3.10-3.12; later versions poll). Released early (the submission can reach
+it), the harness still counts threads before it goes on."""
+
 
 def run_apart(fn: Any, *args: Any, **kwargs: Any) -> tuple[bool, Any, bool]:
     """Call `fn` on a fresh thread whose stack leads nowhere: (True, result, lingering) or
     (False, exception, lingering). The trampoline's lock can be released early by the
-    submission, so the harness also waits (up to LINGER_S) until no thread of the
-    submission is left; `lingering` says that some still ran after that."""
+    submission, so the harness also waits (up to LINGER_S in all) for the thread itself
+    to be gone, then until no thread of the submission is left; `lingering` says that
+    some still ran after that."""
     out: list[tuple[bool, Any]] = []
+    ends: list[Any] = []
     done = _thread.allocate_lock()
     done.acquire()
     baseline = _thread._count()
@@ -179,22 +188,26 @@ def run_apart(fn: Any, *args: Any, **kwargs: Any) -> tuple[bool, Any, bool]:
     except (ValueError, RuntimeError):
         pass
     try:
-        _thread.start_new_thread(_TRAMPOLINE, (fn, args, kwargs, out, done))
+        _thread.start_new_thread(_TRAMPOLINE, (fn, args, kwargs, out, done, _GONE, ends))
     finally:
         try:
             _thread.stack_size(previous)
         except (ValueError, RuntimeError):
             pass
     done.acquire()
-    lingering = _wait_for_threads(baseline)
-    if not out:
-        return False, RuntimeError("the call ended without a result"), lingering
-    ok, value = out[0]
+    deadline = _monotonic() + LINGER_S
+    gone = ends[0] if ends else None  # the submission can reach both lists: only exact types are used
+    if _type(gone) is _LockType:  # wakes as the thread's state is freed: no polling in the common case
+        gone.acquire(True, LINGER_S)
+    lingering = _wait_for_threads(baseline, deadline)
+    pair = out[-1] if out else None  # the trampoline's own, appended last
+    if _type(pair) is not tuple or len(pair) != 2 or _type(pair[0]) is not bool:
+        return False, RuntimeError("the call ended without a result of its own"), lingering
+    ok, value = pair
     return ok, value, lingering
 
 
-def _wait_for_threads(baseline: int) -> bool:
-    deadline = _monotonic() + LINGER_S
+def _wait_for_threads(baseline: int, deadline: float) -> bool:
     delay = 0.0001
     while _thread._count() > baseline:
         if _monotonic() > deadline:
