@@ -30,6 +30,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from grader.batch import default_jobs  # noqa: E402
+
 SOLUTION = (ROOT / "solutions" / "exercise3.py").read_text()
 LOOP = "    while True:\n        pass\n"
 HEAD = "def cube_grad(x: torch.Tensor) -> torch.Tensor:\n"
@@ -178,7 +181,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--submissions", type=int, default=200)
     parser.add_argument("--notebooks", type=int, default=10)
-    parser.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)))
+    parser.add_argument("--jobs", type=int, default=default_jobs(),
+                        help="workers (default: grade batch's own, one more than the cores)")
     parser.add_argument("--timeout", type=float, default=0.5)
     parser.add_argument("--right", type=int, default=0,
                         help="right submissions for the like-for-like run (default: as many as --submissions)")

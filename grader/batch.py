@@ -397,10 +397,15 @@ class _Bar:
 
 
 def default_jobs() -> int:
+    """One worker more than the cores this process may use: a worker spends part of each
+    submission waiting (for the zygote's fork, for its child's messages), and the extra
+    worker's child runs meanwhile (2 cores, 200 submissions: -j 3 took 6 % less time than
+    -j 2, and the idle CPU time went from 1.6-2.0 s to 0.7 s)."""
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:
-        return max(1, os.cpu_count() or 1)
+        cores = os.cpu_count() or 1
+    return max(1, cores) + 1
 
 
 def grade_many(course: CourseDir, submissions: Iterable[Submission], opts: Any, jobs: int, *,

@@ -562,7 +562,8 @@ def new_cmd(name: str | None, title: str | None, course_path: Path | None) -> No
 @click.argument("submissions", required=False, type=click.Path(path_type=Path))
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False),
               help="Folder for <student>.json, summary.csv, junit.xml and scores.png (default: grades/).")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), help="Warm workers (default: the number of cores).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1),
+              help="Warm workers (default: one more than the number of cores).")
 @click.option("--resume", is_flag=True,
               help="Skip students whose submission (and the course) did not change since the last run into --out.")
 @click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True,

@@ -150,6 +150,24 @@ def test_cells_become_python_as_jupyter_runs_them(cell: str, python: str) -> Non
     assert cell_python(cell) == python
 
 
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="needs CPU affinity (Linux)")
+def test_without_jobs_a_batch_runs_one_worker_more_than_its_cores(tmp_path: Path) -> None:
+    """`-j` left out: as many workers as the cores `grade` may use, plus one (a worker waits for
+    each fork and each message; the extra one's child runs meanwhile). Pinned to one core here."""
+    subs = tmp_path / "subs"
+    for name in ("ann", "bob", "cid", "dan"):
+        (subs / name).mkdir(parents=True)
+        (subs / name / "exercise3.py").write_text(SOLUTION3)
+    allowed = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(allowed)})  # inherited by `grade`
+    try:
+        proc = run_grade("batch", str(subs), "--out", str(tmp_path / "grades"), "--devices", "cpu")
+    finally:
+        os.sched_setaffinity(0, allowed)
+    assert proc.returncode == 0, proc.stderr
+    assert "graded 4 student(s)" in proc.stderr and "on 2 worker(s)" in proc.stderr, proc.stderr
+
+
 def test_grade_batch_grades_a_class_and_resumes(tmp_path: Path) -> None:
     subs = make_class(tmp_path)
     out = tmp_path / "grades"
