@@ -196,11 +196,11 @@ def run_apart(fn: Any, *args: Any, **kwargs: Any) -> tuple[bool, Any, bool]:
             pass
     done.acquire()
     deadline = _monotonic() + LINGER_S
-    gone = ends[0] if ends else None  # the submission can reach both lists: only exact types are used
+    gone: Any = ends[0] if ends else None  # the submission can reach both lists: only exact types are used
     if _type(gone) is _LockType:  # wakes as the thread's state is freed: no polling in the common case
         gone.acquire(True, LINGER_S)
     lingering = _wait_for_threads(baseline, deadline)
-    pair = out[-1] if out else None  # the trampoline's own, appended last
+    pair: Any = out[-1] if out else None  # the trampoline's own, appended last
     if _type(pair) is not tuple or len(pair) != 2 or _type(pair[0]) is not bool:
         return False, RuntimeError("the call ended without a result of its own"), lingering
     ok, value = pair
