@@ -18,6 +18,8 @@ those with its own references).
 from __future__ import annotations
 
 import builtins
+import itertools
+import linecache
 import os
 import struct
 import sys
@@ -42,7 +44,7 @@ MAX_DEPTH = 8
 
 # Bound before any student code runs.
 _type = type
-_isinstance = isinstance
+_issubclass = issubclass
 _Tensor = torch.Tensor
 _Size = torch.Size
 _dtype_cls = torch.dtype
@@ -109,6 +111,37 @@ try:
     _array_nbytes = _np.ndarray.__dict__["nbytes"].__get__
 except ImportError:  # pragma: no cover - torch is built with numpy here
     _ndarray = None
+# What the harness reads of a submission's classes and exceptions, on its own thread: through
+# `type`'s and BaseException's own descriptors, so that no property, metaclass or dunder of
+# the submission's runs there (where the audit hook allows everything).
+_type_name = type.__dict__["__name__"].__get__
+_type_qualname = type.__dict__["__qualname__"].__get__
+_type_module = type.__dict__["__module__"].__get__
+_type_flags = type.__dict__["__flags__"].__get__
+_HEAP_TYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: a class made by Python code, not a builtin one
+_traceback_of = BaseException.__dict__["__traceback__"].__get__
+_args_of = BaseException.__dict__["args"].__get__
+_plain_str = BaseException.__str__
+_PLAIN = (str, int, float, bool, _type(None))
+
+
+def _is(value: Any, cls: type) -> bool:
+    """isinstance without asking the value: isinstance falls back on `value.__class__`,
+    which a submission's object can answer with code of its own."""
+    return _issubclass(_type(value), cls)
+
+
+def _text(value: Any, fallback: str = "?") -> str:
+    return value if _type(value) is _str else fallback
+
+
+def _class_name(t: type, qualified: bool = False) -> str:
+    name = _text(_type_qualname(t) if qualified else _type_name(t))
+    if not qualified:
+        return name
+    return f"{_text(_type_module(t))}.{name}"
+
+
 _TRANSFER_OPS = frozenset(("aten::_to_copy", "aten::copy_", "aten::_copy_from", "aten::_copy_from_and_resize"))
 """Ops that move a tensor to another device: `created_on` allows them (they are how data moves)."""
 
@@ -141,8 +174,7 @@ class _Channel:
 
 
 def _qualname(obj: Any) -> str:
-    t = _type(obj)
-    return f"{t.__module__}.{t.__qualname__}"
+    return _class_name(_type(obj), qualified=True)
 
 
 def encode(value: Any, depth: int = 0) -> dict[str, Any]:
@@ -171,7 +203,7 @@ def encode(value: Any, depth: int = 0) -> dict[str, Any]:
         elif device != "meta":
             record["too_large"] = True
         return record
-    if _isinstance(value, _Tensor):
+    if _is(value, _Tensor):
         return {"kind": "other", "type": _qualname(value), "tensor_subclass": True}
     if t in _PRIMITIVES:
         if t is complex:
@@ -181,33 +213,91 @@ def encode(value: Any, depth: int = 0) -> dict[str, Any]:
         return {"kind": "py", "value": value}
     if t is _dtype_cls:
         return {"kind": "dtype", "value": _str(value).replace("torch.", "")}
-    if t in (_list, _tuple, _Size) or _str(getattr(t, "__module__", "")) == "torch.return_types":
+    if t in (_list, _tuple, _Size) or (_type_module(t) == "torch.return_types" and not _type_flags(t) & _HEAP_TYPE):
         if depth >= MAX_DEPTH or _len(value) > MAX_ITEMS:
-            return {"kind": "other", "type": f"{t.__name__} too large or too deeply nested"}
-        return {"kind": "seq", "type": t.__name__, "items": [encode(v, depth + 1) for v in value]}
+            return {"kind": "other", "type": f"{_class_name(t)} too large or too deeply nested"}
+        return {"kind": "seq", "type": _class_name(t), "items": [encode(v, depth + 1) for v in value]}
     return {"kind": "other", "type": _qualname(value)}
 
 
-def _describe_exception(exc: BaseException, filename: str) -> dict[str, Any]:
-    """The exception with only the student's own frames."""
+def _exception_message(exc: BaseException) -> str:
+    """The message, from the exception's arguments when they are plain values. A builtin
+    exception class formats them itself (KeyError quotes its key; SyntaxError and OSError
+    add their other fields when those are plain too); any other class (the submission's own
+    `__str__` included) gets BaseException's formatting of the arguments."""
+    t = _type(exc)
+    args = _args_of(exc)
+    if _type(args) is not _tuple or not _plain(args):
+        return "<a message made of your own objects: not shown>"
+    if _type_flags(t) & _HEAP_TYPE:
+        return _plain_str(exc)[:2000]
+    fields: Any = exc  # a builtin class: its attributes are its own C fields
+    extra = (fields.msg, fields.filename, fields.lineno, fields.offset, fields.text) if _issubclass(t, SyntaxError) \
+        else (fields.errno, fields.strerror, fields.filename, fields.filename2) if _issubclass(t, OSError) else ()
+    return (_str(exc) if _plain(extra) else _plain_str(exc))[:2000]
+
+
+def _plain(value: Any, depth: int = 0) -> bool:
+    return _type(value) in _PLAIN or (depth < 2 and _type(value) is _tuple and all(_plain(v, depth + 1) for v in value))
+
+
+def _student_frames(exc: BaseException, filename: str) -> tuple[list[str], bool]:
+    """The traceback's lines in the student's file, formatted by `traceback` from frames made
+    here, with the lines of the harness's own copy of the source (never through the frames'
+    loaders or globals, which `traceback.extract_tb` asks); and whether the last frame of all
+    is a `raise` line of that file."""
+    frames = []
+    tb = _traceback_of(exc)
+    entry: Any = linecache.cache.get(filename)  # set by the harness; the submission can replace it
+    source = entry[2] if _type(entry) is _tuple and _len(entry) == 4 and _type(entry[2]) is _list else []
+    last_is_raise = False
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        lineno = tb.tb_lineno
+        ours = code.co_filename == filename and _type(lineno) is int and 0 < lineno <= _len(source)
+        line = source[lineno - 1] if ours else ""
+        line = line if _type(line) is _str else ""
+        if ours:
+            frames.append(_frame_summary(code, tb.tb_lasti, filename, lineno, line))
+        last_is_raise = ours and line.strip().startswith("raise")
+        tb = tb.tb_next
+    return traceback.format_list(frames), last_is_raise
+
+
+def _frame_summary(code: Any, lasti: int, filename: str, lineno: int, line: str) -> Any:
+    """A FrameSummary with the column range of the failing expression (3.11+), for the carets."""
     try:
-        all_frames = traceback.extract_tb(exc.__traceback__)
-        frames = [f for f in all_frames if f.filename == filename]
-        lines = traceback.format_list(frames)
-        if _isinstance(exc, SyntaxError) and getattr(exc, "filename", None) == filename:
-            lines = traceback.format_exception_only(_type(exc), exc)[:-1]
+        positions = next(itertools.islice(code.co_positions(), lasti // 2, None)) if lasti >= 0 else None
+        if positions is not None and positions[0] == lineno:
+            return traceback.FrameSummary(filename, lineno, code.co_name, lookup_line=False, line=line,
+                                          end_lineno=positions[1], colno=positions[2], end_colno=positions[3])
+    except (AttributeError, TypeError, StopIteration):  # before 3.11: no positions
+        pass
+    return traceback.FrameSummary(filename, lineno, code.co_name, lookup_line=False, line=line)
+
+
+def _describe_exception(exc: BaseException, filename: str) -> dict[str, Any]:
+    """The exception with only the student's own frames, read without running any of the
+    submission's code: this runs on the harness's thread."""
+    try:
+        t = _type(exc)
+        lines, last_is_raise = _student_frames(exc, filename)
+        fields: Any = exc  # read only where the class is a builtin one: its C fields, no code of the submission
+        if _issubclass(t, SyntaxError) and not _type_flags(t) & _HEAP_TYPE \
+                and _plain((fields.filename, fields.msg, fields.text, fields.lineno, fields.offset)) \
+                and fields.filename == filename:
+            lines = traceback.format_exception_only(t, exc)[:-1]  # the file does not parse
         try:
-            message = _str(exc)[:2000]
+            message = _exception_message(exc)
         except _BaseException:
             message = "<the exception's message could not be shown>"
         return {
-            "type": _type(exc).__name__[:200],
+            "type": _class_name(t)[:200],
             "message": message,
             "traceback": "".join(lines)[-4000:],
             # a `raise NotImplementedError` line of the student's file (the stub's), not one raised
             # by torch (e.g. `.cpu()` on meta)
-            "not_implemented": _type(exc) is _NotImplementedError and bool(all_frames)
-            and all_frames[-1].filename == filename and (all_frames[-1].line or "").startswith("raise"),
+            "not_implemented": t is _NotImplementedError and last_is_raise,
         }
     except _BaseException:
         return {"type": "Exception", "message": "<unprintable>", "traceback": "", "not_implemented": False}
@@ -359,20 +449,20 @@ class _OpWatcher(TorchDispatchMode):
             self.writes += 1
         if _aten_name(func) not in _TRANSFER_OPS:
             for leaf in _tree_leaves(out):
-                if _type(leaf) is _Tensor or _isinstance(leaf, _Tensor):
+                if _is(leaf, _Tensor):
                     self.created.add(_device_of(leaf).type)
         return out
 
 
 def _memory_range(value: Any) -> tuple[int, int] | None:
     """[start, end) of the memory behind a tensor's storage or a NumPy array, None if it has none."""
-    if _isinstance(value, _Tensor):
+    if _is(value, _Tensor):
         if _device_of(value).type == "meta":
             return None
         storage = _untyped_storage(value)
         start = _storage_ptr(storage)
         return (start, start + _storage_nbytes(storage)) if start else None
-    if _ndarray is not None and _isinstance(value, _ndarray):
+    if _ndarray is not None and _is(value, _ndarray):
         start = _array_interface(value)["data"][0]
         return (start, start + _array_nbytes(value)) if start else None
     return None
@@ -545,7 +635,7 @@ def _run_function_task(module: types.ModuleType, task: dict[str, Any], filename:
     if fn is None:
         return {"missing": f"{name} is not defined in your file"}
     if not callable(fn):
-        return {"missing": f"{name} is not a function (it is a {_type(fn).__name__})"}
+        return {"missing": f"{name} is not a function (it is a {_class_name(_type(fn))})"}
     guards = guards or Guards.local()
     grads_to = set(task.get("grads_to", []))
     devices: dict[str, list[dict[str, Any]]] = {}
@@ -630,7 +720,6 @@ def main(job: dict[str, Any], result_fd: int, profiler: ProfilerControl) -> NoRe
         shield.hide_modules()  # first: the zygote's list of them holds while nothing was imported
         _install_lazy_modules()
         _reset_globals()
-        import linecache
 
         # from here on the harness's state lives in this frame only (shield.py)
         guards = Guards.for_child(profiler)
@@ -665,7 +754,8 @@ def main(job: dict[str, Any], result_fd: int, profiler: ProfilerControl) -> NoRe
         channel.send({"event": "finished"})
     except _BaseException as exc:  # noqa: BLE001 - report, never raise out of the child
         try:
-            channel.send({"event": "harness_error", "message": f"{_type(exc).__name__}: {exc}"[:2000]})
+            channel.send({"event": "harness_error",
+                          "message": f"{_class_name(_type(exc))}: {_exception_message(exc)}"[:2000]})
         except _BaseException:  # noqa: BLE001
             pass
     for stream in streams:  # what the student printed without a newline
