@@ -107,6 +107,13 @@ def test_a_file_path_grades_that_file(tmp_path: Path) -> None:
     assert unknown.returncode == 2 and unknown.stderr.startswith("error: no exercise 'notes' in course.yaml")
 
 
+def _sigint_as_in_a_terminal() -> None:
+    """In the child before exec: Ctrl-C's default action, as a shell gives a foreground command.
+    An ignored SIGINT is inherited, and Python then installs no KeyboardInterrupt handler; the
+    test worker may have it ignored by what ran before in it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.timeout(180)
 def test_ctrl_c_exits_130(tmp_path: Path) -> None:
     """SIGINT to a real `grade watch` once it has graded and is waiting for a save."""
@@ -115,7 +122,8 @@ def test_ctrl_c_exits_130(tmp_path: Path) -> None:
     shutil.copy(FULL_MARKS, ws / "exercise3.py")
     proc = subprocess.Popen([sys.executable, "-m", "grader", "watch", "exercise3", "--workspace", str(ws),
                              "--devices", "cpu"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env={**os.environ, "COLUMNS": "200", "NO_COLOR": "1"})
+                            text=True, env={**os.environ, "COLUMNS": "200", "NO_COLOR": "1"},
+                            preexec_fn=_sigint_as_in_a_terminal)
     try:
         assert proc.stdout is not None
         seen = ""
