@@ -125,14 +125,19 @@ _plain_str = BaseException.__str__
 _PLAIN = (str, int, float, bool, _type(None))
 
 
+def _builtin(t: type) -> bool:
+    """A class defined in C: its attributes are its own, no code of the submission's."""
+    return not _type_flags(t) & _HEAP_TYPE
+
+
 def _is(value: Any, cls: type) -> bool:
     """isinstance without asking the value: isinstance falls back on `value.__class__`,
     which a submission's object can answer with code of its own."""
     return _issubclass(_type(value), cls)
 
 
-def _text(value: Any, fallback: str = "?") -> str:
-    return value if _type(value) is _str else fallback
+def _text(value: Any) -> str:
+    return value if _type(value) is _str else "?"
 
 
 def _class_name(t: type, qualified: bool = False) -> str:
@@ -213,7 +218,7 @@ def encode(value: Any, depth: int = 0) -> dict[str, Any]:
         return {"kind": "py", "value": value}
     if t is _dtype_cls:
         return {"kind": "dtype", "value": _str(value).replace("torch.", "")}
-    if t in (_list, _tuple, _Size) or (_type_module(t) == "torch.return_types" and not _type_flags(t) & _HEAP_TYPE):
+    if t in (_list, _tuple, _Size) or (_builtin(t) and _type_module(t) == "torch.return_types"):
         if depth >= MAX_DEPTH or _len(value) > MAX_ITEMS:
             return {"kind": "other", "type": f"{_class_name(t)} too large or too deeply nested"}
         return {"kind": "seq", "type": _class_name(t), "items": [encode(v, depth + 1) for v in value]}
@@ -225,16 +230,25 @@ def _exception_message(exc: BaseException) -> str:
     exception class formats them itself (KeyError quotes its key; SyntaxError and OSError
     add their other fields when those are plain too); any other class (the submission's own
     `__str__` included) gets BaseException's formatting of the arguments."""
-    t = _type(exc)
     args = _args_of(exc)
     if _type(args) is not _tuple or not _plain(args):
         return "<a message made of your own objects: not shown>"
-    if _type_flags(t) & _HEAP_TYPE:
-        return _plain_str(exc)[:2000]
-    fields: Any = exc  # a builtin class: its attributes are its own C fields
-    extra = (fields.msg, fields.filename, fields.lineno, fields.offset, fields.text) if _issubclass(t, SyntaxError) \
-        else (fields.errno, fields.strerror, fields.filename, fields.filename2) if _issubclass(t, OSError) else ()
-    return (_str(exc) if _plain(extra) else _plain_str(exc))[:2000]
+    fields = _own_fields(exc)
+    return (_str(exc) if fields is not None and _plain(fields) else _plain_str(exc))[:2000]
+
+
+def _own_fields(exc: BaseException) -> tuple[Any, ...] | None:
+    """What a builtin exception class shows besides its arguments (SyntaxError's location,
+    OSError's numbers and file names); None for a class made by Python code."""
+    t = _type(exc)
+    if not _builtin(t):
+        return None
+    fields: Any = exc  # a builtin class: these are its C fields
+    if _issubclass(t, SyntaxError):
+        return (fields.filename, fields.msg, fields.lineno, fields.offset, fields.text)
+    if _issubclass(t, OSError):
+        return (fields.errno, fields.strerror, fields.filename, fields.filename2)
+    return ()
 
 
 def _plain(value: Any, depth: int = 0) -> bool:
@@ -282,10 +296,8 @@ def _describe_exception(exc: BaseException, filename: str) -> dict[str, Any]:
     try:
         t = _type(exc)
         lines, last_is_raise = _student_frames(exc, filename)
-        fields: Any = exc  # read only where the class is a builtin one: its C fields, no code of the submission
-        if _issubclass(t, SyntaxError) and not _type_flags(t) & _HEAP_TYPE \
-                and _plain((fields.filename, fields.msg, fields.text, fields.lineno, fields.offset)) \
-                and fields.filename == filename:
+        fields = _own_fields(exc)
+        if _issubclass(t, SyntaxError) and fields is not None and _plain(fields) and fields[0] == filename:
             lines = traceback.format_exception_only(t, exc)[:-1]  # the file does not parse
         try:
             message = _exception_message(exc)

@@ -3,6 +3,8 @@ plants objects there that run code when the harness touches them: an iterable in
 the (ok, result) pair, and a lock-alike in place of the lock that says the thread is gone.
 Either, run on the harness's own thread (where the audit hook allows everything), could
 rewrite the evidence of autograd; here it announces itself and hands over the formula.
+cube_second_grad returns an object whose class names its module with an object of its own
+(compared with "torch.return_types" while the harness describes the result).
 
 Expected: the harness reads only exact tuples and real locks from its trampoline, so none
 of the planted code runs on its thread; the formula scores 0 (use autograd).
@@ -66,5 +68,21 @@ def cube_grad(x):
     return _plant(3 * x**2)
 
 
+class _LoudText:
+    def __eq__(self, other):
+        _loud("__module__ compared")
+        return False
+
+    __hash__ = object.__hash__
+
+    def __str__(self):
+        return _loud("__module__ shown")
+
+
+class _Odd:
+    __module__ = _LoudText()
+
+
 def cube_second_grad(x):
-    return _plant(6 * x)
+    _plant(6 * x)
+    return _Odd()
