@@ -151,3 +151,43 @@ def test_the_profiler_controls_are_the_harness_alone() -> None:
     out = subprocess.run([sys.executable, "-c", PROFILER_TAKEN], cwd=ROOT, capture_output=True, text=True,
                          check=True)
     assert out.stdout.split() == ["True", "True", "True", "True"]
+
+
+class _Node:
+    """An autograd node whose Python object is made anew on every access and dropped after, as
+    torch 2.11 does: a freed node's id comes back for the next one."""
+
+    def __init__(self, children: list[tuple[str, object]]) -> None:
+        self._children = children
+        self.variable = None
+
+    @property
+    def next_functions(self) -> tuple[tuple[object, int], ...]:
+        return tuple((_Node.make(kind, payload), 0) for kind, payload in self._children)
+
+    @staticmethod
+    def make(kind: str, payload: object) -> object:
+        if kind == "leaf":
+            leaf = _Node([])
+            leaf.variable = payload
+            return leaf
+        return _Node(payload)  # type: ignore[arg-type]
+
+
+def test_backward_evidence_finds_the_leaves_when_node_objects_are_made_anew() -> None:
+    """With torch 2.11 every `.backward()` answer was marked "use autograd": the walk to the
+    leaves remembered node ids, not nodes, and the id of a node object freed on the way came
+    back for the leaf's (found on an H200 with torch 2.11, reproduced here with 2.11 on CPU)."""
+    import torch
+
+    from grader.boundary import observe
+
+    leaf = torch.ones(2)
+
+    class Root(torch.Tensor):
+        @property
+        def grad_fn(self) -> object:  # type: ignore[override]
+            return _Node([("chain", [("leaf", leaf)])])
+
+    root = torch.zeros(1).as_subclass(Root)
+    assert [id(t) for t in observe._leaves((root,))] == [id(leaf)]

@@ -132,13 +132,14 @@ def tensor_key(t: torch.Tensor) -> tuple[Any, ...]:
 def _leaves(roots: Any) -> list[torch.Tensor]:
     """The leaves a `.backward()` accumulates into: AccumulateGrad nodes under the roots."""
     found: list[torch.Tensor] = []
-    seen: set[int] = set()
+    seen: dict[int, Any] = {}  # holds each node: torch may make a node's Python object anew on
+    # every access and free it after (2.11 does), and a freed object's id comes back for the next
     stack = [getattr(r, "grad_fn", None) for r in roots if isinstance(r, torch.Tensor)]
     while stack and len(seen) < _MAX_NODES:
         node = stack.pop()
         if node is None or id(node) in seen:
             continue
-        seen.add(id(node))
+        seen[id(node)] = node
         variable = getattr(node, "variable", None)
         if isinstance(variable, torch.Tensor):
             found.append(variable)
