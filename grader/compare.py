@@ -638,7 +638,7 @@ def judge_task(spec: TaskSpec, refs: list[CaseRef], run_status: str, result: dic
 
     if run_status == "timeout":
         return whole("timeout", f"{spec.name} {detail} and was stopped; is there an infinite loop?")
-    if run_status == "lost":  # the grader's own process went away, twice (runner.run retries once)
+    if run_status in ("lost", "unavailable"):  # the grader's process went away twice, or a device would not start
         return whole("grader_error", detail)
     if run_status != "done" or not isinstance(result, dict):
         return whole("error", detail or "the grader could not read the results")

@@ -267,7 +267,8 @@ def _detach_all(value: Any) -> Any:
 def limits_for(course: CourseDir, planned: list[PlannedTask]) -> boundary.Limits:
     d = course.course.defaults
     return boundary.Limits(task_timeout=[p.timeout for p in planned], import_timeout=d.import_timeout,
-                         memory_mb=d.memory_mb, output_limit=d.output_limit, result_mb=d.result_mb)
+                         memory_mb=d.memory_mb, output_limit=d.output_limit, result_mb=d.result_mb,
+                         cuda=any("cuda" in p.spec.devices for p in planned))
 
 
 def _import_feedback(run: boundary.TaskRun) -> str:

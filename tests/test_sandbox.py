@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import torch
 from conftest import ROOT, course_with_defaults
 
 from grader.boundary import confine, jail, sandbox
@@ -667,3 +668,138 @@ def test_the_peak_memory_of_jobs_released_before_their_exit_is_still_counted(cou
         assert launcher.peak_child_rss_kb > 50 * 1024  # a child holds at least torch's pages it touched
     finally:
         launcher.close()
+
+
+# ------------------------------------------------------------------ GPUs (checked on an H200; here without one)
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine's CUDA starts")
+@pytest.mark.parametrize("mode", ["bwrap", "process"])
+def test_a_cuda_that_will_not_start_is_the_graders_error_before_any_student_code(mode: str, course: CourseDir,
+                                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each child starts CUDA itself (it cannot cross a fork), before the submission's code: where
+    it fails, every task is the grader's error with a message that says so, never the student's 0
+    or "your code broke the result channel" (what an H200 showed before children started it)."""
+    if mode == "bwrap" and sandbox.bwrap_path() is None:
+        pytest.skip("bubblewrap is not installed")
+    monkeypatch.setenv(sandbox.ISOLATION_ENV, mode)
+    launcher = sandbox.default_launcher()
+    source = 'print("STUDENT CODE RAN")\n' + reference_submission(course, "exercise3")
+    try:
+        report = grade_source(course, "exercise3", source, "exercise3.py", GradeOptions(devices=("cpu", "cuda")),
+                              launcher)
+    finally:
+        launcher.close()
+    assert "STUDENT CODE RAN" not in report.output
+    for task in report.tasks:
+        assert task.status == "grader_error" and task.score == 0
+        assert task.feedback.startswith("the grader could not start cuda (")
+        assert "not your code's" in task.feedback and "--devices cpu,meta" in task.feedback
+    assert report.limits["memory_per_process"].startswith("data, not address space")
+
+
+def test_cuda_jobs_hold_memory_by_data_not_address_space() -> None:
+    """CUDA reserves tens of GiB of address space when it starts: under RLIMIT_AS it fails with
+    "out of memory" (seen on an H200), so a job that checks `cuda` is held by RLIMIT_DATA, which
+    still stops a submission that allocates more than `memory_mb`."""
+    code = f'''
+import resource, sys
+sys.path.insert(0, {str(ROOT)!r})
+from grader.boundary import jail
+jail._apply_limits(jail.Limits(task_timeout=[5.0], memory_mb=64, cuda=sys.argv[1] == "cuda"))
+print(resource.getrlimit(resource.RLIMIT_AS)[0] == resource.RLIM_INFINITY,
+      resource.getrlimit(resource.RLIMIT_DATA)[0] == resource.RLIM_INFINITY)
+try:
+    block = bytearray(256 << 20)
+    print("allocated")
+except MemoryError:
+    print("refused")
+'''
+    for device, unlimited in (("cuda", "True False"), ("cpu", "False True")):
+        out = subprocess.run([sys.executable, "-c", code, device], capture_output=True, text=True, timeout=60)
+        assert out.stdout.split("\n")[:2] == [unlimited, "refused"], (device, out.stdout, out.stderr)
+
+
+def test_the_sandbox_lets_children_reach_the_gpu_and_nothing_else_new(monkeypatch: pytest.MonkeyPatch,
+                                                                       tmp_path: Path) -> None:
+    """Where NVIDIA's device nodes exist they are bound into the sandbox, with /sys (read-only),
+    and the zygote's environment asks CUDA's availability through NVML (asked through the CUDA
+    runtime before a fork, every forked child fails to start CUDA). Of LD_LIBRARY_PATH only the
+    folders holding libcuda come along."""
+    driver, other = tmp_path / "driver", tmp_path / "course"
+    driver.mkdir()
+    other.mkdir()
+    (driver / "libcuda.so.1").write_bytes(b"")
+    (other / "solutions.py").write_text("secret")
+    monkeypatch.setenv("LD_LIBRARY_PATH", f"{other}:relative/dir:{driver}")
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "1")
+    env = sandbox.zygote_env()
+    assert env["PYTORCH_NVML_BASED_CUDA_CHECK"] == "1" and env["CUDA_VISIBLE_DEVICES"] == "1"
+    assert env["LD_LIBRARY_PATH"] == str(driver)
+
+    monkeypatch.setattr(sandbox, "gpu_devices", lambda: ["/dev/nvidia0", "/dev/nvidiactl"])
+    args = sandbox.bwrap_command("bwrap", 3)
+    pairs = list(zip(args, args[1:], strict=False))
+    assert ("--dev-bind", "/dev/nvidia0") in pairs and ("--dev-bind", "/dev/nvidiactl") in pairs
+    assert ("--ro-bind-try", "/sys") in pairs and ("--ro-bind", str(driver)) in pairs
+    assert str(other) not in args and ("LD_LIBRARY_PATH", str(driver)) in pairs
+    assert args.index("--dev-bind") > args.index("--dev")  # after the sandbox's own /dev
+
+    monkeypatch.setattr(sandbox, "gpu_devices", lambda: [])
+    monkeypatch.delenv("LD_LIBRARY_PATH")
+    args = sandbox.bwrap_command("bwrap", 3)
+    assert "--dev-bind" not in args and "/sys" not in args and "LD_LIBRARY_PATH" not in args
+
+
+SHM_PROBE = '''
+import os
+with open("/dev/shm/left-by-{tag}", "w") as f:
+    f.write("x")
+print("SHM", sorted(os.listdir("/dev/shm")))
+'''
+
+
+@pytest.mark.parametrize("mode", ["bwrap", "process"])
+def test_each_job_has_a_private_writable_dev_shm(mode: str, course: CourseDir, monkeypatch: pytest.MonkeyPatch) -> None:
+    """POSIX shared memory is the job's own, as its /tmp is: writable (process mode as root left
+    the host's, read-only), empty at the start, and gone with the job: nothing reaches the host's."""
+    if mode == "bwrap" and sandbox.bwrap_path() is None:
+        pytest.skip("bubblewrap is not installed")
+    if mode == "process" and os.geteuid() != 0:
+        pytest.skip("process mode gives each job its own mounts as root")
+    monkeypatch.setenv(sandbox.ISOLATION_ENV, mode)
+    tag = f"{os.getpid()}-{time.monotonic_ns()}"
+    launcher = sandbox.default_launcher()
+    try:
+        outputs = [grade_source(course, "exercise3", SHM_PROBE.replace("{tag}", f"{tag}-{i}"), "exercise3.py",
+                                GradeOptions(devices=("cpu",)), launcher).output for i in range(2)]
+    finally:
+        launcher.close()
+    for i, output in enumerate(outputs):
+        assert f"SHM ['left-by-{tag}-{i}']" in output, output  # writable, and the other job's file is not there
+    assert not [name for name in os.listdir("/dev/shm") if tag in name]
+
+
+WARM_UP_WITH_A_GPU = '''
+import sys
+sys.path.insert(0, {root!r})
+import torch
+from grader.boundary import child, observe, zygote
+child._GPU = True  # as the zygote finds on a machine with an NVIDIA GPU
+def refuse(*args, **kwargs):
+    raise AssertionError("ran before a fork on a GPU machine")
+torch.autograd.grad = torch.Tensor.backward = torch.func.grad = refuse
+observe.ProfilerControl.start = child.ProfilerControl.start = refuse
+zygote.prewarm()
+child.prewarm_idle()
+print("ok", "torch._dynamo" in sys.modules)
+'''
+
+
+def test_with_a_gpu_the_zygote_neither_profiles_nor_runs_a_backward_before_forking() -> None:
+    """On an H200 both left every forked child broken: the profiler's start asks the CUDA
+    runtime about GPUs ("CUDA error: initialization error" in the child), and autograd's first
+    backward starts a thread per GPU ("Unable to handle autograd's threading in combination
+    with fork-based multiprocessing"). The warm-up still loads what it can (torch._dynamo)."""
+    out = subprocess.run([sys.executable, "-c", WARM_UP_WITH_A_GPU.replace("{root!r}", repr(str(ROOT)))],
+                         capture_output=True, text=True, timeout=120)
+    assert out.stdout.split() == ["ok", "True"], out.stderr[-2000:]

@@ -25,6 +25,7 @@ import struct
 import sys
 import traceback
 import types
+import warnings
 from typing import Any, NoReturn
 
 import torch
@@ -78,7 +79,16 @@ _run_apart = shield.run_apart
 _tensor_key = tensor_key
 _manual_seed = torch.manual_seed
 _cpu_generator = torch.default_generator
-_ONLY_CPU_RNG = sys.platform.startswith("linux") and not torch.cuda.is_available()
+_GPU = torch.cuda.is_available()
+"""Asked here in the zygote, through NVML (its environment says so): asked through the CUDA
+runtime, no forked child could start CUDA. Where it is True the zygote neither starts the
+profiler nor runs a backward, and each child does both itself (seen on an H200):
+- starting the profiler asks the CUDA runtime whether there is a GPU, and a child forked after
+  that fails to start CUDA ("CUDA error: initialization error");
+- autograd's engine starts a thread per GPU at its first backward and marks every later fork:
+  a child forked after that fails every backward ("Unable to handle autograd's threading in
+  combination with fork-based multiprocessing")."""
+_ONLY_CPU_RNG = sys.platform.startswith("linux") and not _GPU
 """Then seeding the CPU generator is all torch.manual_seed does, minus recording a stack
 trace for CUDA's lazy seeding on every call (a third of a task's time on small cases)."""
 _set_default_dtype = torch.set_default_dtype
@@ -708,6 +718,8 @@ def prewarm() -> None:
     from grader.rules import registry
 
     registry()
+    if _GPU:  # neither the profiler nor a backward before a fork: see _GPU
+        return
     control = ProfilerControl()
     control.start()
     leaf = torch.ones(1, requires_grad=True)
@@ -720,7 +732,33 @@ def prewarm_idle() -> None:
     bring in torch._dynamo): loaded by the zygote once it is idle, after it said it was ready,
     so that `grade exercise3` cold does not wait for it. A child that needs it before then
     loads it itself (within its task's time)."""
+    if _GPU:  # imported only: no backward before a fork (see _GPU)
+        __import__("torch._dynamo")
+        return
     torch.func.grad(lambda t: (t * t).sum())(torch.ones(1))
+
+
+def _start_cuda(tasks: list[dict[str, Any]], memory_mb: int) -> str:
+    """CUDA cannot cross a fork: each child that checks `cuda` starts it (a context, cuBLAS,
+    autograd's device thread; about 0.3-0.5 s on an H200) here, under its walls, before the
+    submission's code runs. Its time is then the harness's, not a task's, and a device that
+    cannot start is the grader's error, never the student's. The caching allocator is held to
+    `memory_mb` of GPU memory, so that a mistaken huge tensor fails as the student's
+    OutOfMemoryError instead of taking the GPU from the jobs beside it (a submission can lift
+    it through torch: this stops accidents, not attacks). Returns what went wrong, or ''."""
+    if not any("cuda" in task.get("devices", ()) for task in tasks):
+        return ""
+    try:
+        with warnings.catch_warnings():  # "Can't initialize NVML" (in the sandbox): not the student's output
+            warnings.simplefilter("ignore")
+            leaf = torch.ones((2, 2), device="cuda", requires_grad=True)
+            (leaf @ leaf).sum().backward()
+            torch.cuda.synchronize()
+            total = torch.cuda.get_device_properties(0).total_memory
+            torch.cuda.set_per_process_memory_fraction(min(1.0, (memory_mb << 20) / total))
+    except _BaseException as exc:  # noqa: BLE001 - reported, as the grader's error
+        return f"cuda ({_class_name(_type(exc))}: {_exception_message(exc)})"
+    return ""
 
 
 def main(job: dict[str, Any], result_fd: int, profiler: ProfilerControl) -> NoReturn:
@@ -732,6 +770,12 @@ def main(job: dict[str, Any], result_fd: int, profiler: ProfilerControl) -> NoRe
         shield.hide_modules()  # first: the zygote's list of them holds while nothing was imported
         _install_lazy_modules()
         _reset_globals()
+        os.environ.pop("PYTORCH_NVML_BASED_CUDA_CHECK", None)  # the zygote's (see _GPU): after the fork,
+        # the CUDA runtime answers (NVML may not start inside the walls, and its warning would be the task's output)
+        unavailable = _start_cuda(job["tasks"], job["memory_mb"])
+        if unavailable:
+            channel.send({"event": "unavailable", "message": unavailable[:2000]})
+            _exit(0)
 
         # from here on the harness's state lives in this frame only (shield.py)
         guards = Guards.for_child(profiler)

@@ -42,12 +42,16 @@ class Limits:
     processes: int = 64
     result_mb: int = 256
     """MiB of results (text and tensor bytes) the grader decodes from one job's children, all together."""
+    cuda: bool = False
+    """The job checks `cuda`: memory per process is then its data (RLIMIT_DATA), not its address
+    space, which CUDA reserves by the tens of GiB when it starts (RLIMIT_AS: "out of memory")."""
 
 
-def _vm_bytes() -> int:
+def _vm_bytes(field: int = 0) -> int:
+    """From /proc/self/statm: the address space (0), or data and stack (5), in bytes."""
     try:
         with open("/proc/self/statm") as f:
-            return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+            return int(f.read().split()[field]) * os.sysconf("SC_PAGE_SIZE")
     except OSError:
         return 0
 
@@ -65,7 +69,10 @@ def _apply_limits(limits: Limits, processes: int | None = None) -> None:
         except (ValueError, OSError):
             pass
 
-    setlim(resource.RLIMIT_AS, _vm_bytes() + limits.memory_mb * (1 << 20))
+    if limits.cuda:
+        setlim(resource.RLIMIT_DATA, _vm_bytes(5) + limits.memory_mb * (1 << 20))
+    else:
+        setlim(resource.RLIMIT_AS, _vm_bytes() + limits.memory_mb * (1 << 20))
     total = int(limits.import_timeout + sum(limits.task_timeout)) + 2
     setlim(resource.RLIMIT_CPU, total, total + 1)  # SIGXCPU, then SIGKILL one second later
     setlim(resource.RLIMIT_FSIZE, limits.file_size_mb << 20)
@@ -139,12 +146,15 @@ def expose_paths(paths: list[str]) -> None:
 
 
 def private_tmp(needed: list[str]) -> None:
-    """A fresh, size-limited /tmp for this job, in a private mount namespace. Directories
-    Python needs that live under /tmp (a venv, a checkout) are bound back in, read-only."""
+    """A fresh, size-limited /tmp and /dev/shm (POSIX shared memory) for this job, in a private
+    mount namespace, as bwrap's sandbox has; the host's would be read-only. Directories Python
+    needs that live under /tmp (a venv, a checkout) are bound back in, read-only."""
     inside = [p for p in needed if p.startswith("/tmp/")]
     handles = {p: os.open(p, os.O_PATH | os.O_CLOEXEC) for p in inside}
     try:
         confine.tmpfs("/tmp", TMP_MB)
+        if os.path.isdir("/dev/shm"):
+            confine.tmpfs("/dev/shm", TMP_MB)
         for path, fd in handles.items():
             os.makedirs(path, mode=0o755, exist_ok=True)
             confine.mount(f"/proc/self/fd/{fd}", path, None, confine.MS_BIND_REC)

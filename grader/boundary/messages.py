@@ -221,6 +221,7 @@ def events(tasks: int) -> dict[str, Check]:
         "finished": record({"event": choice("finished")}, SEAL),
         "import_error": record({"event": choice("import_error"), "exception": EXCEPTION}, SEAL),
         "harness_error": record({"event": choice("harness_error"), "message": text(4000)}, SEAL),
+        "unavailable": record({"event": choice("unavailable"), "message": text(4000)}, SEAL),
     }
 
 

@@ -42,6 +42,8 @@ MAX_OUTPUT = 1 << 20
 DRAIN_S = 0.5
 """How long output is still read after the child has exited (orphans may hold the pipes)."""
 PROTOCOL_ERROR = "your code wrote to the grader's result channel (or broke it), so its results cannot be trusted"
+UNAVAILABLE = ("the grader could not start {} in the process that runs your code, before your code ran: this is "
+               "the grader's problem, not your code's; tell your instructor (`--devices cpu,meta` grades without it)")
 LOST = ("the grader's sandbox stopped while running this task, twice (it was started again once): the grader "
         "could not finish grading it. Grade again; if this keeps happening, tell your instructor (code that "
         "kills processes it did not start, or uses far more memory than allowed, can cause it)")
@@ -62,7 +64,8 @@ class TaskRun:
 
     status: str = "pending"
     """`done`, `timeout`, `crashed`, `import_error`, `import_timeout`, `protocol_error`, `pending`,
-    or `lost` (the launcher's own process died under the child: not the submission's doing)."""
+    `lost` (the launcher's own process died under the child: not the submission's doing), or
+    `unavailable` (a device the job checks would not start in the child, before the submission ran)."""
     result: dict[str, Any] | None = None
     detail: str = ""
     seconds: float = 0.0
@@ -214,7 +217,7 @@ def run(job: dict[str, Any], limits: Limits, launcher: Any = None,
             runs[lost:] = [TaskRun() for _ in range(lost, n)]
             next_task = lost
             continue
-        if runs[first].status in ("import_error", "import_timeout"):
+        if runs[first].status in ("import_error", "import_timeout", "unavailable"):
             import_exception = (runs[first].result or {}).get("exception")
             break
         next_task = max(next_task, first + 1)
@@ -228,7 +231,9 @@ def applied_limits(limits: Limits, launcher: Any) -> dict[str, Any]:
     return {"memory_mb": limits.memory_mb, "processes": limits.processes,
             "cpu_s": int(limits.import_timeout + sum(limits.task_timeout)) + 2,
             "file_size_mb": limits.file_size_mb, "open_files": limits.open_files,
-            **getattr(launcher, "walls", {})}
+            **getattr(launcher, "walls", {}),
+            **({"memory_per_process": "data, not address space (CUDA reserves far more than it uses)"}
+               if limits.cuda else {})}
 
 
 def _bounded(limits: Limits) -> Limits:
@@ -334,6 +339,10 @@ def _run_child(job: dict[str, Any], limits: Limits, launcher: Any, runs: list[Ta
                     now = time.monotonic()
                     if current is None and event == "import_error":
                         finish_import_failure("import_error", "", message)
+                        finished = True
+                        return n, parent_s
+                    if current is None and event == "unavailable":
+                        finish_import_failure("unavailable", UNAVAILABLE.format(message["message"]))
                         finished = True
                         return n, parent_s
                     if current is None and event == "loaded":

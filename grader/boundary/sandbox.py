@@ -27,6 +27,7 @@ while the grader is still importing torch itself.
 from __future__ import annotations
 
 import atexit
+import glob
 import json
 import os
 import queue
@@ -35,6 +36,7 @@ import select
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import threading
@@ -58,8 +60,19 @@ HANDLE_BASE = 1 << 30
 """Sandbox job handles are above any pid, so they can never be mistaken for one."""
 FORK_HANDLE_BASE = 1 << 40
 """Process-mode job handles: a sandbox that fell back to process mode tells them apart."""
-_ZYGOTE_ENV = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1"}
-"""A process-mode zygote's whole environment (bwrap clears the sandbox's the same way)."""
+_ZYGOTE_ENV = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1",
+               "PYTORCH_NVML_BASED_CUDA_CHECK": "1"}
+"""A zygote's whole environment (bwrap's is cleared and set to the same). The NVML check:
+`torch.cuda.is_available()` asked through the CUDA runtime before a fork leaves every forked
+child unable to use CUDA ("Cannot re-initialize CUDA in forked subprocess"); asked through
+NVML, the children start CUDA themselves (seen on an H200)."""
+_GPU_ENV = ("CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES")
+"""Kept from the grader's environment: which GPUs the grader may use. Of LD_LIBRARY_PATH only
+the folders that hold the driver's library (libcuda) are kept, and bound into the sandbox:
+some images find it only that way, and no other folder (the course's, say) comes along."""
+_GPU_DEVICES = "/dev/nvidia*"
+"""NVIDIA's device nodes: bound into the sandbox where they exist, with /sys read-only (as
+container runtimes give a GPU), so that children can check `cuda` (checked on an H200)."""
 _ROOT_CAPS = ("CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID", "CAP_KILL")
 _SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 _ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/passwd",
@@ -95,6 +108,22 @@ def _inside(path: str, roots: list[str]) -> bool:
     return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
 
 
+def zygote_env() -> dict[str, str]:
+    """The environment a zygote starts with, in either mode."""
+    env = dict(_ZYGOTE_ENV)
+    env.update((name, os.environ[name]) for name in _GPU_ENV if name in os.environ)
+    driver = [p for p in os.environ.get("LD_LIBRARY_PATH", "").split(":")
+              if os.path.isabs(p) and glob.glob(os.path.join(glob.escape(p), "libcuda.so*"))]
+    if driver:
+        env["LD_LIBRARY_PATH"] = ":".join(driver)
+    return env
+
+
+def gpu_devices() -> list[str]:
+    """NVIDIA's device nodes on this machine (none without an NVIDIA GPU)."""
+    return sorted(p for p in glob.glob(_GPU_DEVICES) if stat.S_ISCHR(os.stat(p).st_mode))
+
+
 def bwrap_command(bwrap: str, control_fd: int) -> list[str]:
     """The bwrap command line that starts a zygote serving on `control_fd`."""
     root = os.geteuid() == 0
@@ -112,6 +141,13 @@ def bwrap_command(bwrap: str, control_fd: int) -> list[str]:
     # /proc, /dev and the /tmp tmpfs first: bwrap mounts in order, and a later tmpfs
     # would hide an interpreter or package that lives under /tmp (a venv, a checkout).
     args += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp"]
+    gpus = gpu_devices()
+    for node in gpus:
+        args += ["--dev-bind", node, node]
+    if gpus:
+        args += ["--ro-bind-try", "/sys", "/sys"]
+    env = zygote_env()
+    library_dirs = [p for p in env.get("LD_LIBRARY_PATH", "").split(":") if p]
     for top in _SYSTEM_DIRS:
         if os.path.islink(top):
             args += ["--symlink", os.readlink(top), top]
@@ -121,7 +157,7 @@ def bwrap_command(bwrap: str, control_fd: int) -> list[str]:
         if os.path.exists(path):
             args += ["--ro-bind", path, path]
     made: set[str] = set()
-    for path in paths:
+    for path in [*paths, *(d for d in library_dirs if not _inside(d, [*_SYSTEM_DIRS, *paths]))]:
         parts = [p for p in path.split("/") if p][:-1]
         for depth in range(1, len(parts) + 1):  # bwrap would create these mode 0700
             parent = "/" + "/".join(parts[:depth])
@@ -129,10 +165,10 @@ def bwrap_command(bwrap: str, control_fd: int) -> list[str]:
                 args += ["--perms", "0755", "--dir", parent]
                 made.add(parent)
         args += ["--ro-bind", path, path]
-    args += ["--remount-ro", "/",
-             "--clearenv", "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", "/tmp",
-             "--setenv", "LANG", "C.UTF-8", "--setenv", "OMP_NUM_THREADS", "1", "--chdir", "/",
-             sys.executable, "-I", "-S", "-c", BOOT, json.dumps(config)]
+    args += ["--remount-ro", "/", "--clearenv"]
+    for name, value in env.items():
+        args += ["--setenv", name, value]
+    args += ["--chdir", "/", sys.executable, "-I", "-S", "-c", BOOT, json.dumps(config)]
     return args
 
 
@@ -329,7 +365,7 @@ class SandboxLauncher:
             command = self._command(theirs.fileno())
             self._proc = _KEEPER.call(lambda: subprocess.Popen(
                 command, pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE, start_new_session=True, env=_ZYGOTE_ENV, cwd="/"))
+                stderr=subprocess.PIPE, start_new_session=True, env=zygote_env(), cwd="/"))
         except BaseException:
             ours.close()
             raise
