@@ -31,7 +31,9 @@ UNDER_TMP = ROOT.is_relative_to("/tmp")
 """A checkout under /tmp: the child's private /tmp binds its package back, read-only, so the
 checkout's top folder shows there (holding the package only), and writes to the checkout's
 path land in that private /tmp, never in the real checkout."""
-BOUND_BACK = [ROOT.relative_to("/tmp").parts[0]] if UNDER_TMP else []
+BOUND_BACK = sorted({Path(p).relative_to("/tmp").parts[0] for p in [str(ROOT), *confine.python_paths()]
+                     if Path(p).is_relative_to("/tmp") and Path(p) != Path("/tmp")})
+"""The same for a Python installation under /tmp (a venv made there)."""
 
 PROBE = '''
 import json, os, socket
