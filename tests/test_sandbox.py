@@ -215,6 +215,13 @@ def test_isolation_can_be_chosen(monkeypatch: pytest.MonkeyPatch) -> None:
         sandbox.shared_launcher()
 
 
+@pytest.fixture(scope="module")
+def process_launcher() -> Any:
+    launcher = sandbox.ForkLauncher()
+    yield launcher
+    launcher.close()
+
+
 def test_the_sandbox_binds_python_and_the_package_only() -> None:
     args = sandbox.bwrap_command("bwrap", 3)
     for flag in ("--unshare-net", "--unshare-pid", "--die-with-parent", "--new-session", "--clearenv"):
@@ -676,21 +683,15 @@ def test_the_peak_memory_of_jobs_released_before_their_exit_is_still_counted(cou
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine's CUDA starts")
 @pytest.mark.parametrize("mode", ["bwrap", "process"])
-def test_a_cuda_that_will_not_start_is_the_graders_error_before_any_student_code(mode: str, course: CourseDir,
-                                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_cuda_that_will_not_start_is_the_graders_error_before_any_student_code(
+        mode: str, course: CourseDir, request: pytest.FixtureRequest) -> None:
     """Each child starts CUDA itself (it cannot cross a fork), before the submission's code: where
     it fails, every task is the grader's error with a message that says so, never the student's 0
     or "your code broke the result channel" (what an H200 showed before children started it)."""
-    if mode == "bwrap" and sandbox.bwrap_path() is None:
-        pytest.skip("bubblewrap is not installed")
-    monkeypatch.setenv(sandbox.ISOLATION_ENV, mode)
-    launcher = sandbox.default_launcher()
+    launcher = request.getfixturevalue(f"{mode}_launcher")
     source = 'print("STUDENT CODE RAN")\n' + reference_submission(course, "exercise3")
-    try:
-        report = grade_source(course, "exercise3", source, "exercise3.py", GradeOptions(devices=("cpu", "cuda")),
-                              launcher)
-    finally:
-        launcher.close()
+    report = grade_source(course, "exercise3", source, "exercise3.py", GradeOptions(devices=("cpu", "cuda")),
+                          launcher)
     assert "STUDENT CODE RAN" not in report.output
     for task in report.tasks:
         assert task.status == "grader_error" and task.score == 0
@@ -761,21 +762,15 @@ print("SHM", sorted(os.listdir("/dev/shm")))
 
 
 @pytest.mark.parametrize("mode", ["bwrap", "process"])
-def test_each_job_has_a_private_writable_dev_shm(mode: str, course: CourseDir, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_each_job_has_a_private_writable_dev_shm(mode: str, course: CourseDir, request: pytest.FixtureRequest) -> None:
     """POSIX shared memory is the job's own, as its /tmp is: writable (process mode as root left
     the host's, read-only), empty at the start, and gone with the job: nothing reaches the host's."""
-    if mode == "bwrap" and sandbox.bwrap_path() is None:
-        pytest.skip("bubblewrap is not installed")
     if mode == "process" and os.geteuid() != 0:
         pytest.skip("process mode gives each job its own mounts as root")
-    monkeypatch.setenv(sandbox.ISOLATION_ENV, mode)
+    launcher = request.getfixturevalue(f"{mode}_launcher")
     tag = f"{os.getpid()}-{time.monotonic_ns()}"
-    launcher = sandbox.default_launcher()
-    try:
-        outputs = [grade_source(course, "exercise3", SHM_PROBE.replace("{tag}", f"{tag}-{i}"), "exercise3.py",
-                                GradeOptions(devices=("cpu",)), launcher).output for i in range(2)]
-    finally:
-        launcher.close()
+    outputs = [grade_source(course, "exercise3", SHM_PROBE.replace("{tag}", f"{tag}-{i}"), "exercise3.py",
+                            GradeOptions(devices=("cpu",)), launcher).output for i in range(2)]
     for i, output in enumerate(outputs):
         assert f"SHM ['left-by-{tag}-{i}']" in output, output  # writable, and the other job's file is not there
     assert not [name for name in os.listdir("/dev/shm") if tag in name]
