@@ -738,15 +738,16 @@ def prewarm_idle() -> None:
     torch.func.grad(lambda t: (t * t).sum())(torch.ones(1))
 
 
-def _start_cuda(tasks: list[dict[str, Any]], memory_mb: int) -> str:
-    """CUDA cannot cross a fork: each child that checks `cuda` starts it (a context, cuBLAS,
-    autograd's device thread; about 0.3-0.5 s on an H200) here, under its walls, before the
-    submission's code runs. Its time is then the harness's, not a task's, and a device that
-    cannot start is the grader's error, never the student's. The caching allocator is held to
+def _start_cuda(memory_mb: int) -> str:
+    """CUDA cannot cross a fork: each child whose job checks `cuda` (`Limits.cuda`; `memory_mb`
+    is 0 otherwise) starts it (a context, cuBLAS, autograd's device thread; about 0.3-0.5 s on
+    an H200) here, under its walls, before the submission's code runs. Its time is then the
+    harness's, not a task's, and a device that cannot start is the grader's error, never the
+    student's. The caching allocator is held to
     `memory_mb` of GPU memory, so that a mistaken huge tensor fails as the student's
     OutOfMemoryError instead of taking the GPU from the jobs beside it (a submission can lift
     it through torch: this stops accidents, not attacks). Returns what went wrong, or ''."""
-    if not any("cuda" in task.get("devices", ()) for task in tasks):
+    if not memory_mb:
         return ""
     try:
         with warnings.catch_warnings():  # "Can't initialize NVML" (in the sandbox): not the student's output
@@ -772,7 +773,7 @@ def main(job: dict[str, Any], result_fd: int, profiler: ProfilerControl) -> NoRe
         _reset_globals()
         os.environ.pop("PYTORCH_NVML_BASED_CUDA_CHECK", None)  # the zygote's (see _GPU): after the fork,
         # the CUDA runtime answers (NVML may not start inside the walls, and its warning would be the task's output)
-        unavailable = _start_cuda(job["tasks"], job["memory_mb"])
+        unavailable = _start_cuda(job["cuda_memory_mb"])
         if unavailable:
             channel.send({"event": "unavailable", "message": unavailable[:2000]})
             _exit(0)

@@ -82,7 +82,7 @@ def _job_child(controls: list[socket.socket], fds: list[int], limits_data: dict[
         with os.fdopen(memfd, "rb") as f:
             job = wire.unpack(f.read(), grads=True)
         limits = jail.Limits(**limits_data)
-        job["memory_mb"] = limits.memory_mb  # also the GPU memory a child may hold (child._start_cuda)
+        job["cuda_memory_mb"] = limits.memory_mb if limits.cuda else 0  # child._start_cuda: 0, no cuda
         jail.redirect_stdio(out_w)
         jail.close_fds_except(res_w, walls.netns)
         try:
