@@ -14,6 +14,7 @@ from __future__ import annotations
 import ctypes
 import os
 import sys
+from typing import Any
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWNET = 0x40000000
@@ -518,6 +519,7 @@ class SeccompFilter:
     def __init__(self, deny_sysv_ipc: bool) -> None:
         self.missing = ""
         self._filter: object | None = None
+        self._program: Any = None
         try:
             import errno
 
@@ -543,15 +545,60 @@ class SeccompFilter:
             return
         self._filter = flt
         self.sysv_ipc_denied = deny_sysv_ipc
+        self._program = _exported(flt)
 
     @property
     def available(self) -> bool:
         return self._filter is not None
 
     def load(self) -> None:
-        """In the child, after no_new_privs: from now on the denied calls fail with EPERM."""
-        if self._filter is not None:
+        """In the child, after no_new_privs: from now on the denied calls fail with EPERM.
+        The program libseccomp compiled once in the warm process is installed as it is
+        (one prctl); libseccomp would compile it again in every child (~2 ms, 360 page faults)."""
+        if self._program is not None:
+            _install_program(self._program)
+        elif self._filter is not None:
             self._filter.load()  # type: ignore[attr-defined]
+
+
+class _SockFilter(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte), ("jf", ctypes.c_ubyte), ("k", ctypes.c_uint)]
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(_SockFilter))]
+
+
+_PR_SET_SECCOMP = 22
+_SECCOMP_MODE_FILTER = 2
+
+
+def _exported(flt: object) -> Any:
+    """libseccomp's compiled BPF program for `flt`, as the kernel takes it; None where it
+    cannot be exported (the filter is then loaded through libseccomp)."""
+    try:
+        fd = os.memfd_create("seccomp-bpf", 0)
+    except (OSError, AttributeError):
+        return None
+    try:
+        with os.fdopen(fd, "w+b") as f:
+            flt.export_bpf(f)  # type: ignore[attr-defined]
+            f.seek(0)
+            raw = f.read()
+    except (OSError, ValueError, RuntimeError):
+        return None
+    size = ctypes.sizeof(_SockFilter)
+    if not raw or len(raw) % size or len(raw) // size > 0xFFFF:
+        return None
+    instructions = (_SockFilter * (len(raw) // size)).from_buffer_copy(raw)
+    return instructions
+
+
+def _install_program(instructions: Any) -> None:
+    prog = _SockFprog(len(instructions), ctypes.cast(instructions, ctypes.POINTER(_SockFilter)))
+    _check(_lib().prctl(ctypes.c_int(_PR_SET_SECCOMP), ctypes.c_ulong(_SECCOMP_MODE_FILTER),
+                        ctypes.cast(ctypes.byref(prog), ctypes.c_void_p), ctypes.c_ulong(0), ctypes.c_ulong(0)),
+           "prctl(PR_SET_SECCOMP)")
 
 
 # ------------------------------------------------------------------ cgroup v2: one wall per job
