@@ -40,6 +40,10 @@ EXECUTORS = ("local", "dask")
 MAX_SOURCE_BYTES = 1 << 20
 SKIP_NAMES = {"__pycache__", ".ipynb_checkpoints", "node_modules"}
 STATE_FILE = ".grade-batch.json"
+STATE_EVERY_S = 1.0
+"""How often a running batch rewrites STATE_FILE (every student so far, for --resume): after every
+student, a class of n made it write n(n+1)/2 entries. It is written once more when the batch ends
+or is interrupted; a batch killed outright grades the last second's students again on --resume."""
 CLASS_FILES = ("summary.csv", "junit.xml", "scores.png", "report.html")
 """What `grade batch` writes about the whole class, and `grade report` rebuilds."""
 RESERVED = {*CLASS_FILES, STATE_FILE}
@@ -664,6 +668,11 @@ def run_batch(course: CourseDir, root: Path, out: Path, opts: Any, jobs: int, *,
                                                       for ex_id in batch_exercises])
         for_each_student([name], str, lambda name: write_atomic(out / f"{name}.json", to_json(reports[name])),
                          stats.problems, "writing the report")
+    unsaved, state_due = False, time.monotonic() + STATE_EVERY_S
+
+    def save_state() -> None:
+        write_atomic(out / STATE_FILE, json.dumps({"version": 1, "students": new_state}, indent=1))
+
     painter = Painter() if todo else None  # loads matplotlib on the CPU time grading leaves idle
     try:
         for sub, report in grade_many(course, todo, opts, jobs, executor=executor, scheduler=scheduler,
@@ -683,8 +692,16 @@ def run_batch(course: CourseDir, root: Path, out: Path, opts: Any, jobs: int, *,
                     new_state[student] = hashes[student]
 
             for_each_student([sub.student], str, write, stats.problems, "writing the report")
-            write_atomic(out / STATE_FILE, json.dumps({"version": 1, "students": new_state}, indent=1))
+            unsaved = True
+            if time.monotonic() >= state_due:  # at most every STATE_EVERY_S: the file names every student so far
+                save_state()
+                unsaved, state_due = False, time.monotonic() + STATE_EVERY_S
     finally:
+        if unsaved:  # the last students' (an interrupted batch's too)
+            try:
+                save_state()
+            except OSError as exc:
+                stats.problems.append(f"writing {STATE_FILE} (for --resume) failed: {type(exc).__name__}: {exc}")
         if reports:
             ordered = {s: reports[s] for s in sorted(reports)}
             files = write_class_files(course, out, ordered, notices, stats.problems, painter)

@@ -328,16 +328,20 @@ class LocalPool:
         """
         pending = deque(jobs)
         retried: set[Any] = set()
+
+        def feed(worker: _Worker) -> None:
+            if worker.job is None and pending:
+                next_job: dict[str, Any] = pending.popleft()
+                worker.job = next_job
+                worker.deadline = time.monotonic() + deadline_s(next_job)
+                try:
+                    send_message(worker.sock, next_job)
+                except OSError:
+                    pass  # noticed below as a dead worker
+
         while True:
             for worker in self.workers:
-                if worker.job is None and pending:
-                    next_job: dict[str, Any] = pending.popleft()
-                    worker.job = next_job
-                    worker.deadline = time.monotonic() + deadline_s(next_job)
-                    try:
-                        send_message(worker.sock, next_job)
-                    except OSError:
-                        pass  # noticed below as a dead worker
+                feed(worker)
             busy = [w for w in self.workers if w.job is not None]
             if not busy:
                 return
@@ -355,6 +359,7 @@ class LocalPool:
                     else:
                         self.stats.note(reply)
                         worker.job = None
+                        feed(worker)  # its next job first: the worker grades while the caller writes this report
                         yield job, reply
                         continue
                 elif time.monotonic() > worker.deadline:

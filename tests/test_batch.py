@@ -410,6 +410,45 @@ def test_a_grading_the_grader_could_not_finish_is_grader_error_exit_3_and_never_
     assert "graded 1 student(s), kept 1 unchanged" in captured.err
 
 
+def test_the_resume_state_is_saved_now_and_then_and_when_the_batch_is_interrupted(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--resume's state names every student graded so far. It is rewritten at most every
+    STATE_EVERY_S (after each student, a class of n wrote n(n+1)/2 names) and once more when
+    the batch ends or is interrupted: after Ctrl-C, --resume grades none of them again."""
+    from grader import batch, reports
+
+    subs = tmp_path / "subs"
+    for i in range(30):
+        (subs / f"s{i:02d}").mkdir(parents=True)
+        (subs / f"s{i:02d}" / "exercise3.py").write_text(SOLUTION3)
+    course = CourseDir(ROOT)
+
+    def graded_until_ctrl_c(course: CourseDir, todo: Any, *args: Any, **kwargs: Any) -> Any:
+        for i, sub in enumerate(todo):
+            if i == 20:
+                raise KeyboardInterrupt
+            yield sub, batch.failed_report(course, sub.exercise, sub.student, "error", "stand-in")
+
+    saved: list[int] = []
+    real_write = reports.write_atomic
+
+    def counting(path: Path, data: Any) -> None:
+        if path.name == batch.STATE_FILE:
+            saved.append(len(json.loads(data)["students"]))
+        real_write(path, data)
+
+    monkeypatch.setattr(batch, "grade_many", graded_until_ctrl_c)
+    monkeypatch.setattr(reports, "write_atomic", counting)
+    monkeypatch.setattr(batch, "STATE_EVERY_S", 3600.0)
+    out = tmp_path / "grades"
+    with pytest.raises(KeyboardInterrupt):
+        batch.run_batch(course, subs, out, GradeOptions(devices=("cpu",)), 1)
+    assert saved == [20]  # once, as the batch stopped; not after each student
+    state = json.loads((out / batch.STATE_FILE).read_text())["students"]
+    assert sorted(state) == [f"s{i:02d}" for i in range(20)]
+    assert all((out / f"s{i:02d}.json").exists() for i in range(20))
+
+
 LATE_FIELDS = {"submitted_at", "deadline", "late", "late_by_s"}
 
 
