@@ -31,6 +31,8 @@ CAP_SYS_ADMIN = 21
 
 PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
+PR_SET_SECCOMP = 22
+SECCOMP_MODE_FILTER = 2
 PR_CAPBSET_DROP = 24
 PR_SET_SECUREBITS = 28
 PR_SET_CHILD_SUBREAPER = 36
@@ -570,10 +572,6 @@ class _SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(_SockFilter))]
 
 
-_PR_SET_SECCOMP = 22
-_SECCOMP_MODE_FILTER = 2
-
-
 def _exported(flt: object) -> Any:
     """libseccomp's compiled BPF program for `flt`, as the kernel takes it; None where it
     cannot be exported (the filter is then loaded through libseccomp)."""
@@ -597,9 +595,7 @@ def _exported(flt: object) -> Any:
 
 def _install_program(instructions: Any) -> None:
     prog = _SockFprog(len(instructions), ctypes.cast(instructions, ctypes.POINTER(_SockFilter)))
-    _check(_lib().prctl(ctypes.c_int(_PR_SET_SECCOMP), ctypes.c_ulong(_SECCOMP_MODE_FILTER),
-                        ctypes.cast(ctypes.byref(prog), ctypes.c_void_p), ctypes.c_ulong(0), ctypes.c_ulong(0)),
-           "prctl(PR_SET_SECCOMP)")
+    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.addressof(prog))
 
 
 # ------------------------------------------------------------------ cgroup v2: one wall per job
