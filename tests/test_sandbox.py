@@ -808,3 +808,125 @@ def test_with_a_gpu_the_zygote_neither_profiles_nor_runs_a_backward_before_forki
     out = subprocess.run([sys.executable, "-c", WARM_UP_WITH_A_GPU.replace("{root!r}", repr(str(ROOT)))],
                          capture_output=True, text=True, timeout=120)
     assert out.stdout.split() == ["ok", "True"], out.stderr[-2000:]
+
+
+META_KERNELS = r'''
+import json, sys, types, warnings
+from pathlib import Path
+import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+from grader.boundary import child
+from grader.course import CourseDir
+from grader.grading import GradeOptions, build_job, plan
+
+warnings.simplefilter("ignore")
+m = lambda *shape, dtype=torch.float32: torch.ones(*shape, device="meta", dtype=dtype)
+i64 = lambda *shape: m(*shape, dtype=torch.int64)
+SAMPLES = {  # one call of each operator in NATIVE_COMPOSITES, on meta tensors
+    "sum": lambda: m(3, 4).sum(), "mean": lambda: m(3, 4).mean(), "abs": lambda: m(3).abs(),
+    "_unsafe_view": lambda: torch.ops.aten._unsafe_view(m(3, 4), [4, 3]),
+    "add.Scalar": lambda: torch.ops.aten.add.Scalar(m(2), 1), "sub.Scalar": lambda: torch.ops.aten.sub.Scalar(i64(2), 1),
+    "mul.Scalar": lambda: torch.ops.aten.mul.Scalar(i64(2), 2.5), "div.Scalar": lambda: torch.ops.aten.div.Scalar(i64(2), 2),
+    "rsub.Scalar": lambda: torch.ops.aten.rsub.Scalar(m(2), 1),
+    "ones": lambda: torch.ones(2, 3, device="meta"), "zeros": lambda: torch.zeros(2, device="meta", dtype=torch.int32),
+    "full": lambda: torch.full((2, 2), 7, device="meta"), "ones_like": lambda: torch.ones_like(i64(3)),
+    "zeros_like": lambda: torch.zeros_like(m(3, 1)), "empty_like": lambda: torch.empty_like(m(2, 5).t()),
+    "scalar_tensor": lambda: torch.scalar_tensor(3, device="meta"), "new_ones": lambda: m(2).new_ones(3, 2),
+    "new_zeros": lambda: i64(2).new_zeros(4), "new_full": lambda: m(2).new_full((2,), 1.5),
+    "new_empty": lambda: m(2).new_empty(3), "new_empty_strided": lambda: m(2).new_empty_strided((2, 3), (1, 2)),
+    "arange": lambda: torch.arange(5, device="meta"), "arange.start": lambda: torch.arange(1, 5, device="meta"),
+    "arange.start_step": lambda: torch.arange(0, 1, 0.25, device="meta"),
+    "linspace": lambda: torch.linspace(0, 1, 7, device="meta"), "eye": lambda: torch.eye(3, device="meta"),
+    "eye.m": lambda: torch.eye(2, 4, device="meta"), "rand": lambda: torch.rand(2, 3, device="meta"),
+    "randn": lambda: torch.randn(4, device="meta", dtype=torch.float64),
+    "randint": lambda: torch.randint(5, (3,), device="meta"), "randint.low": lambda: torch.randint(2, 5, (3,), device="meta"),
+    "fill.Scalar": lambda: torch.ops.aten.fill.Scalar(m(3), 2), "logical_not": lambda: torch.logical_not(m(3)),
+    "error": lambda: torch.ones(3, 4, device="meta").sum(5),  # a mistake is the same mistake on either kernel
+}
+# each operator in DEVICE_CHECKED with a CPU tensor (refused), a CPU scalar (allowed) and another dtype
+for name in ["add.Tensor", "sub.Tensor", "mul.Tensor", "div.Tensor", "pow.Tensor_Tensor", "maximum", "minimum",
+             "eq.Tensor", "ne.Tensor", "lt.Tensor",
+             "le.Tensor", "gt.Tensor", "ge.Tensor", "atan2", "remainder.Tensor", "fmod.Tensor", "hypot",
+             "sigmoid_backward", "tanh_backward", "threshold_backward"]:
+    packet, _, overload = name.partition(".")
+    op = getattr(getattr(torch.ops.aten, packet), overload or "default")
+    extra = (0.0,) if packet == "threshold_backward" else ()
+    for label, other in (("cpu", lambda: torch.ones(2, 3)), ("scalar", lambda: torch.tensor(2.0)),
+                         ("int", lambda: i64(2, 3)), ("broadcast", lambda: m(1, 3))):
+        SAMPLES[f"{name} {label}"] = lambda op=op, other=other, extra=extra: op(m(2, 3), other(), *extra)
+def outcome(value):
+    if isinstance(value, torch.Tensor):
+        return [list(value.shape), str(value.dtype), str(value.device)]
+    if isinstance(value, (tuple, list)):
+        return [outcome(v) for v in value]
+    return repr(value)
+
+def run_all(seen=None):
+    out = {}
+    class Seen(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            seen.setdefault(func.name(), set()).add(key)
+            return func(*args, **(kwargs or {}))
+    course = CourseDir.open(Path(sys.argv[1]))
+    calls = {f"op {name}": sample for name, sample in SAMPLES.items()}
+    for ex_id in course.exercise_ids:  # every reference solution's meta cases
+        planned = plan(course, ex_id, course.exercise(ex_id), GradeOptions(devices=("cpu", "meta")))
+        solution = types.ModuleType(ex_id)
+        exec(compile((course.root / "solutions" / f"{ex_id}.py").read_text(), ex_id, "exec"), solution.__dict__)
+        for p in planned:
+            if p.task.kind != "function" or "meta" not in p.spec.devices:
+                continue
+            fn = getattr(solution, p.task.reference or p.task.name)
+            for n, args in enumerate(p.cases[:p.spec.case_count("meta", len(p.cases))]):
+                calls[f"{ex_id}.{p.task.name}.{n}"] = (lambda fn=fn, args=args, grads=p.spec.grads_to:
+                    fn(**{k: child._prepare(v, "meta", k in grads) for k, v in args.items()}))
+    for key, call in calls.items():
+        try:
+            if seen is None:
+                out[key] = outcome(call())
+            else:
+                with Seen():
+                    out[key] = outcome(call())
+        except Exception as exc:
+            out[key] = f"raises {type(exc).__name__}"
+    return out
+
+seen = {}
+before = run_all(seen)
+switched = child.native_meta_kernels()
+after = run_all()
+print(json.dumps({"switched": switched, "before": before, "after": after,
+                  "seen": {op: sorted(keys) for op, keys in seen.items()},
+                  "python_left": [op for op in seen if torch._C._dispatch_has_kernel_for_dispatch_key(op, "Meta")
+                                  and f"aten/{op[6:]}/Meta" in child._native_meta._op_impls]}))
+'''
+
+
+def test_meta_checks_run_on_torchs_cpp_meta_kernels_with_the_same_results() -> None:
+    """The zygote puts torch's C++ meta kernels back where torch's import registered Python ones
+    over them and the verdicts stay the same (`native_meta_kernels`): a child's calls on `meta`
+    then cost about what they cost on `cpu` (exercise 3: ~10 ms less a job). Every reference
+    solution's `meta` cases, a call of each operator in NATIVE_COMPOSITES and calls of each
+    one in DEVICE_CHECKED with a tensor left on the CPU (refused), a CPU scalar, another dtype
+    and a broadcast give the same shape, dtype and device, or the same error, before and after;
+    each operator named was reached by its sample. Code that leaves a tensor on the CPU fails
+    on `meta` as before: tests/scenarios/exercise12/cpu_only_code (`cat`, `addmm` keep torch's
+    Python kernels, which check devices)."""
+    done = subprocess.run([sys.executable, "-c", META_KERNELS, str(ROOT)], capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr[-3000:]
+    found = json.loads(done.stdout)
+    assert found["switched"] > 200  # pow, sum, mul, ones_like, ...: what exercise 3 calls, and more
+    assert found["before"] == found["after"]
+    assert sum(key.startswith("exercise") for key in found["before"]) > 50
+    assert found["before"]["op error"] == "raises IndexError"
+    from grader.boundary.child import DEVICE_CHECKED, NATIVE_COMPOSITES
+
+    for op in NATIVE_COMPOSITES:
+        assert f"op {op[6:]}" in found["seen"].get(op, []), f"{op}: its sample does not reach it"
+    for op in DEVICE_CHECKED:
+        assert f"op {op[6:]} cpu" in found["seen"].get(op, []), f"{op}: its sample does not reach it"
+        assert found["before"][f"op {op[6:]} cpu"] == "raises RuntimeError"  # a tensor left on the CPU
+        assert found["before"][f"op {op[6:]} scalar"][2] == "meta"  # a CPU scalar is fine
+    # exercise 3 runs on C++ kernels only: nothing it calls on meta is left to a Python kernel
+    assert not [op for op in found["python_left"] if any(k.startswith("exercise3.") for k in found["seen"][op])]
