@@ -772,8 +772,11 @@ def native_meta_kernels() -> int:
         names = ["aten::" + entry.split("/")[1] for entry in python_kernels._op_impls]  # "aten/add.Tensor/Meta"
         if not names or not all(name in kernels for name in names):
             return 0  # not the layout this was written for: keep torch's own
-        python_kernels._destroy()  # torch's C++ meta kernels are the operators' Meta kernels again
-        kept = torch.library.Library("aten", "IMPL", "Meta")
+    except Exception:  # noqa: BLE001 - another torch: its own meta kernels, slower but the same answers
+        return 0
+    python_kernels._destroy()  # torch's C++ meta kernels are the operators' Meta kernels again
+    kept = torch.library.Library("aten", "IMPL", "Meta")
+    try:
         has = torch._C._dispatch_has_kernel_for_dispatch_key
         for name in names:
             op = kernels[name][0]
@@ -784,11 +787,14 @@ def native_meta_kernels() -> int:
                     has(name, "CompositeExplicitAutograd") or has(name, "CompositeExplicitAutogradNonFunctional"))
             if not native:
                 kept.impl(*kernels[name])
-        registrations._meta_lib_dont_use_me_use_register_meta = kept  # for torch's later registrations
-        _native_meta = kept
-        return len(names) - len(kept._op_impls)
-    except Exception:  # noqa: BLE001 - another torch: its own meta kernels, slower but the same answers
-        return 0
+    except Exception:  # noqa: BLE001 - halfway: every Python kernel back, as torch had them
+        kept._destroy()
+        kept = torch.library.Library("aten", "IMPL", "Meta")
+        for name in names:
+            kept.impl(*kernels[name])
+    registrations._meta_lib_dont_use_me_use_register_meta = kept  # for torch's later registrations
+    _native_meta = kept
+    return len(names) - len(kept._op_impls)
 
 
 def prewarm() -> None:
