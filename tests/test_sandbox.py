@@ -815,7 +815,7 @@ import json, sys, types, warnings
 from pathlib import Path
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
-from grader.boundary import child
+from grader.boundary import child, metakernels
 from grader.course import CourseDir
 from grader.grading import GradeOptions, build_job, plan
 
@@ -893,18 +893,18 @@ def run_all(seen=None):
 
 seen = {}
 before = run_all(seen)
-switched = child.native_meta_kernels()
+switched = metakernels.use_cpp_kernels()
 after = run_all()
 print(json.dumps({"switched": switched, "before": before, "after": after,
                   "seen": {op: sorted(keys) for op, keys in seen.items()},
                   "python_left": [op for op in seen if torch._C._dispatch_has_kernel_for_dispatch_key(op, "Meta")
-                                  and f"aten/{op[6:]}/Meta" in child._native_meta._op_impls]}))
+                                  and f"aten/{op[6:]}/Meta" in metakernels.kept_python._op_impls]}))
 '''
 
 
 def test_meta_checks_run_on_torchs_cpp_meta_kernels_with_the_same_results() -> None:
     """The zygote puts torch's C++ meta kernels back where torch's import registered Python ones
-    over them and the verdicts stay the same (`native_meta_kernels`): a child's calls on `meta`
+    over them and the verdicts stay the same (`metakernels.use_cpp_kernels`): a child's calls on `meta`
     then cost about what they cost on `cpu` (exercise 3: ~10 ms less a job). Every reference
     solution's `meta` cases, a call of each operator in NATIVE_COMPOSITES and calls of each
     one in DEVICE_CHECKED with a tensor left on the CPU (refused), a CPU scalar, another dtype
@@ -920,7 +920,7 @@ def test_meta_checks_run_on_torchs_cpp_meta_kernels_with_the_same_results() -> N
     assert found["before"] == found["after"]
     assert sum(key.startswith("exercise") for key in found["before"]) > 50
     assert found["before"]["op error"] == "raises IndexError"
-    from grader.boundary.child import DEVICE_CHECKED, NATIVE_COMPOSITES
+    from grader.boundary.metakernels import DEVICE_CHECKED, NATIVE_COMPOSITES
 
     for op in NATIVE_COMPOSITES:
         assert f"op {op[6:]}" in found["seen"].get(op, []), f"{op}: its sample does not reach it"
@@ -935,7 +935,7 @@ def test_meta_checks_run_on_torchs_cpp_meta_kernels_with_the_same_results() -> N
 HALFWAY = r'''
 import torch
 import torch._meta_registrations as registrations
-from grader.boundary import child
+from grader.boundary import metakernels
 
 before = sorted(registrations._meta_lib_dont_use_me_use_register_meta._op_impls)
 impl, calls = torch.library.Library.impl, []
@@ -945,7 +945,7 @@ def failing(self, *args, **kwargs):
         raise RuntimeError("a registration that fails halfway")
     return impl(self, *args, **kwargs)
 torch.library.Library.impl = failing
-switched = child.native_meta_kernels()
+switched = metakernels.use_cpp_kernels()
 after = sorted(registrations._meta_lib_dont_use_me_use_register_meta._op_impls)
 x = torch.ones(3, device="meta")
 print(switched, before == after, len(after) > 1000, torch.where(x > 0, x, x).shape == (3,))
