@@ -844,10 +844,7 @@ SAMPLES = {  # one call of each operator in NATIVE_COMPOSITES, on meta tensors
     "error": lambda: torch.ones(3, 4, device="meta").sum(5),  # a mistake is the same mistake on either kernel
 }
 # each operator in DEVICE_CHECKED with a CPU tensor (refused), a CPU scalar (allowed) and another dtype
-for name in ["add.Tensor", "sub.Tensor", "mul.Tensor", "div.Tensor", "pow.Tensor_Tensor", "maximum", "minimum",
-             "eq.Tensor", "ne.Tensor", "lt.Tensor",
-             "le.Tensor", "gt.Tensor", "ge.Tensor", "atan2", "remainder.Tensor", "fmod.Tensor", "hypot",
-             "sigmoid_backward", "tanh_backward", "threshold_backward"]:
+for name in sorted(op[len("aten::"):] for op in metakernels.DEVICE_CHECKED):
     packet, _, overload = name.partition(".")
     op = getattr(getattr(torch.ops.aten, packet), overload or "default")
     extra = (0.0,) if packet == "threshold_backward" else ()
@@ -894,11 +891,12 @@ def run_all(seen=None):
 seen = {}
 before = run_all(seen)
 switched = metakernels.use_cpp_kernels()
+python_kernels = torch._meta_registrations._meta_lib_dont_use_me_use_register_meta  # those kept
 after = run_all()
 print(json.dumps({"switched": switched, "before": before, "after": after,
                   "seen": {op: sorted(keys) for op, keys in seen.items()},
                   "python_left": [op for op in seen if torch._C._dispatch_has_kernel_for_dispatch_key(op, "Meta")
-                                  and f"aten/{op[6:]}/Meta" in metakernels.kept_python._op_impls]}))
+                                  and f"aten/{op[6:]}/Meta" in python_kernels._op_impls]}))
 '''
 
 

@@ -715,10 +715,8 @@ def prewarm() -> None:
     import ctypes.util
     import ctypes.wintypes  # noqa: F401  (platform-neutral type names; colorama loads it)
 
-    from grader.boundary import metakernels
     from grader.rules import registry
 
-    metakernels.use_cpp_kernels()
     registry()
     if _GPU:  # neither the profiler nor a backward before a fork: see _GPU
         return

@@ -8,8 +8,6 @@ from typing import Any
 
 import torch
 
-kept_python: Any = None
-"""The library that keeps torch's Python meta kernels for the operators without a C++ one."""
 NATIVE_COMPOSITES = frozenset(f"aten::{name}" for name in (
     "sum", "mean", "abs", "_unsafe_view", "add.Scalar", "sub.Scalar", "mul.Scalar", "div.Scalar", "rsub.Scalar",
     "ones", "zeros", "full", "ones_like", "zeros_like", "empty_like", "scalar_tensor",
@@ -59,7 +57,6 @@ def use_cpp_kernels() -> int:
     C++ meta kernel or in `NATIVE_COMPOSITES`, and those in `DEVICE_CHECKED`; every other one
     keeps torch's Python kernel. Only the zygote calls this, before any child is forked; the
     references run on `cpu`."""
-    global kept_python
     try:
         import torch._meta_registrations as registrations
         from torch._decomp import global_decomposition_table
@@ -93,6 +90,6 @@ def use_cpp_kernels() -> int:
         kept = torch.library.Library("aten", "IMPL", "Meta")
         for name in names:
             kept.impl(*kernels[name])
-    registrations._meta_lib_dont_use_me_use_register_meta = kept  # for torch's later registrations
-    kept_python = kept
+    # where torch registers its meta kernels from now on; it holds the Python ones kept here
+    registrations._meta_lib_dont_use_me_use_register_meta = kept
     return len(names) - len(kept._op_impls)

@@ -284,11 +284,13 @@ def _reap_orphans(jobs: dict[int, _Job]) -> None:
 def prewarm() -> None:
     """Do once here what every child would otherwise repeat: torch's lazy imports for saving,
     loading, function modes and dispatch modes, the harness's own (`child.prewarm`), and
-    sympy with torch's symbolic shapes, which the first op on meta imports (~0.6 s)."""
+    sympy with torch's symbolic shapes, which the first op on meta imports (~0.6 s); and the
+    choice of the kernels that children's calls on meta run (`metakernels`)."""
     import torch
 
-    from grader.boundary import child, wire
+    from grader.boundary import child, metakernels, wire
 
+    metakernels.use_cpp_kernels()
     wire.unpack(wire.pack({"t": torch.zeros(2), "d": torch.float32, "s": (1, "x")}))
     child.encode((torch.zeros(1), 1, "x"))
     child.prewarm()
